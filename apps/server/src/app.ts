@@ -1,0 +1,97 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { fileURLToPath } from 'node:url';
+import type { Config } from './config.js';
+import type { Db } from './db/database.js';
+import { JobRepository } from './db/job-repository.js';
+import { LogRepository } from './db/log-repository.js';
+import { ImageCheckRepository } from './db/image-check-repository.js';
+import type { ContainerEngine } from './engine/container-engine.js';
+import type { ObjectStore } from './storage/object-store.js';
+import { ResourcePools } from './engine/resource-pools.js';
+import { JobRunner } from './engine/job-runner.js';
+import { JobService } from './jobs/job-service.js';
+import { registerErrorHandler } from './http/error-handler.js';
+import { trainingJobRoutes } from './http/training-jobs.js';
+import { resourcePoolRoutes } from './http/resource-pools.js';
+import { healthRoutes } from './http/health.js';
+import { registerSpa } from './http/spa.js';
+
+export interface AppDeps {
+  db: Db;
+  store: ObjectStore;
+  engine: ContainerEngine;
+  /** Extra labels on job containers (tests use them to clean up). */
+  containerLabels?: Record<string, string>;
+  webDir?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The job runner, so main can recover jobs and tests can wait for background work. */
+    runner: JobRunner;
+  }
+}
+
+const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+/** Builds the HTTP application over the given adapters; main.ts and tests both call this. */
+export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    bodyLimit: 1024 * 1024,
+    genReqId: () => crypto.randomUUID(),
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandler(app);
+
+  const jobs = new JobRepository(deps.db);
+  const logs = new LogRepository(deps.db);
+  const verdicts = new ImageCheckRepository(deps.db);
+  const pools = new ResourcePools(config.flavors, () => deps.engine.capacity(), () => usedCapacity(jobs, pools));
+  const runner = new JobRunner({ jobs, logs, verdicts, engine: deps.engine, store: deps.store, pools, extraLabels: deps.containerLabels, log: app.log });
+  const service = new JobService({ jobs, logs, pools, runner });
+  app.decorate('runner', runner);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Training console API', version: '1', description: 'Create and watch training jobs that run custom images.' },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
+
+  await app.register(
+    async (api) => {
+      await api.register(trainingJobRoutes(service));
+      await api.register(resourcePoolRoutes(pools));
+    },
+    { prefix: '/api/v1' },
+  );
+  await app.register(
+    healthRoutes({
+      database: () => void deps.db.prepare('SELECT 1').get(),
+      objectStore: () => deps.store.ping(),
+      engine: () => deps.engine.ping(),
+    }),
+    { prefix: '/api' },
+  );
+  await registerSpa(app, deps.webDir ?? DEFAULT_WEB_DIR);
+  return app;
+}
+
+/** What running jobs hold: their flavor × nodes, counted while they have containers. */
+function usedCapacity(jobs: JobRepository, pools: ResourcePools): { vcpus: number; memoryGiB: number; gpus: number } {
+  const used = { vcpus: 0, memoryGiB: 0, gpus: 0 };
+  for (const j of jobs.listByStatus(['Initializing', 'Running', 'Stopping'])) {
+    const f = pools.flavor(j.flavorId);
+    if (!f) continue;
+    used.vcpus += f.vcpus * j.nodeCount;
+    used.memoryGiB += f.memoryGiB * j.nodeCount;
+    used.gpus += f.gpus * j.nodeCount;
+  }
+  return used;
+}

@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { Flavor } from '@tc/contracts';
+
+/**
+ * One validated configuration object. Sources: the environment, plus an optional JSON file
+ * (CONFIG_FILE) for what does not fit in variables, such as flavors. A bad value stops the
+ * boot with a message naming the variable, rather than failing later mid-job.
+ */
+const port = z.coerce.number().int().min(1).max(65535);
+
+const FileConfig = z
+  .object({
+    flavors: z.array(Flavor).min(1).optional(),
+  })
+  .strict();
+
+const EnvConfig = z.object({
+  PORT: port.default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  S3_ENDPOINT: z.url().optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  EMBEDDED_S3_PORT: port.default(9000),
+  DOCKER_HOST: z.string().optional(),
+  PUBLIC_URL: z.url().optional(),
+  CONFIG_FILE: z.string().optional(),
+  STOP_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export const DEFAULT_FLAVORS: Flavor[] = [
+  { id: 'cpu.1u2g', type: 'CPU', vcpus: 1, memoryGiB: 2, gpus: 0, label: '1 vCPU | 2 GiB' },
+  { id: 'cpu.2u4g', type: 'CPU', vcpus: 2, memoryGiB: 4, gpus: 0, label: '2 vCPUs | 4 GiB' },
+  { id: 'cpu.2u8g', type: 'CPU', vcpus: 2, memoryGiB: 8, gpus: 0, label: '2 vCPUs | 8 GiB' },
+];
+
+export interface S3Settings {
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** null: start the embedded S3-compatible server on 127.0.0.1:embeddedS3Port. */
+  s3: S3Settings | null;
+  s3Region: string;
+  embeddedS3Port: number;
+  dockerHost: string | undefined;
+  publicUrl: string;
+  flavors: Flavor[];
+  stopGraceSeconds: number;
+  logLevel: z.infer<typeof EnvConfig>['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvConfig.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  let s3: S3Settings | null = null;
+  if (e.S3_ENDPOINT) {
+    if (!e.S3_ACCESS_KEY_ID || !e.S3_SECRET_ACCESS_KEY) {
+      throw new ConfigError('invalid configuration:\n  S3_ENDPOINT is set, so S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are required');
+    }
+    s3 = { endpoint: e.S3_ENDPOINT, region: e.S3_REGION, accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY };
+  }
+  let flavors = DEFAULT_FLAVORS;
+  if (e.CONFIG_FILE) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(e.CONFIG_FILE, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`CONFIG_FILE ${e.CONFIG_FILE}: ${(err as Error).message}`);
+    }
+    const file = FileConfig.safeParse(raw);
+    if (!file.success) {
+      const lines = file.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+      throw new ConfigError(`invalid CONFIG_FILE ${e.CONFIG_FILE}:\n${lines.join('\n')}`);
+    }
+    flavors = file.data.flavors ?? flavors;
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: path.resolve(e.DATA_DIR),
+    s3,
+    s3Region: e.S3_REGION,
+    embeddedS3Port: e.EMBEDDED_S3_PORT,
+    dockerHost: e.DOCKER_HOST,
+    publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
+    flavors,
+    stopGraceSeconds: e.STOP_GRACE_SECONDS,
+    logLevel: e.LOG_LEVEL,
+  };
+}

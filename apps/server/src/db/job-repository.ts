@@ -1,0 +1,180 @@
+import type { CreateTrainingJobRequest, JobStatus } from '@tc/contracts';
+import type { Db } from './database.js';
+import type { JobEventRecord, JobNodeRecord, JobRecord } from '../jobs/job.js';
+import { formatVersion } from '../jobs/version.js';
+
+interface JobRow {
+  id: number;
+  name: string;
+  version_num: number;
+  description: string | null;
+  status: string;
+  reason: string | null;
+  spec: string;
+  pool_id: string;
+  flavor_id: string;
+  node_count: number;
+  created_at: string;
+  started_at: string | null;
+  ended_at: string | null;
+}
+
+function toRecord(r: JobRow): JobRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    version: formatVersion(r.version_num),
+    description: r.description,
+    status: r.status as JobStatus,
+    reason: r.reason,
+    spec: JSON.parse(r.spec) as CreateTrainingJobRequest,
+    poolId: r.pool_id,
+    flavorId: r.flavor_id,
+    nodeCount: r.node_count,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+  };
+}
+
+export interface NewJob {
+  name: string;
+  description: string | null;
+  spec: CreateTrainingJobRequest;
+  poolId: string;
+  flavorId: string;
+  nodeCount: number;
+  /** Node hostnames embed the version, which is only known inside the transaction. */
+  hostnames: (version: string) => string[];
+  createdAt: string;
+}
+
+export interface JobFilter {
+  name?: string;
+  status?: JobStatus;
+  limit: number;
+  offset: number;
+}
+
+export class JobRepository {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Inserts the job with the next version of its name. The read of the highest version and the
+   * insert run in one IMMEDIATE transaction, which takes SQLite's write lock first, so concurrent
+   * creates of one name (in this process or another) serialize: no gap, no duplicate; the
+   * UNIQUE (name, version_num) key is the last line of defence.
+   */
+  createWithNextVersion(job: NewJob): JobRecord {
+    const tx = this.db.transaction((): JobRecord => {
+      const { maxv } = this.db
+        .prepare<[string], { maxv: number | null }>('SELECT MAX(version_num) AS maxv FROM jobs WHERE name = ?')
+        .get(job.name)!;
+      const versionNum = (maxv ?? 0) + 1;
+      const info = this.db
+        .prepare(
+          `INSERT INTO jobs (name, version_num, description, status, spec, pool_id, flavor_id, node_count, created_at)
+           VALUES (?, ?, ?, 'Initializing', ?, ?, ?, ?, ?)`,
+        )
+        .run(job.name, versionNum, job.description, JSON.stringify(job.spec), job.poolId, job.flavorId, job.nodeCount, job.createdAt);
+      const id = Number(info.lastInsertRowid);
+      const insertNode = this.db.prepare(
+        `INSERT INTO job_nodes (job_id, idx, hostname, state) VALUES (?, ?, ?, 'pending')`,
+      );
+      job.hostnames(formatVersion(versionNum)).forEach((h, i) => insertNode.run(id, i, h));
+      return this.getById(id)!;
+    });
+    return tx.immediate();
+  }
+
+  getById(id: number): JobRecord | null {
+    const row = this.db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE id = ?').get(id);
+    return row ? toRecord(row) : null;
+  }
+
+  get(name: string, versionNum: number): JobRecord | null {
+    const row = this.db
+      .prepare<[string, number], JobRow>('SELECT * FROM jobs WHERE name = ? AND version_num = ?')
+      .get(name, versionNum);
+    return row ? toRecord(row) : null;
+  }
+
+  list(filter: JobFilter): { items: JobRecord[]; total: number } {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (filter.name) {
+      // Substring search on the name; the user's % and _ are literal.
+      where.push("name LIKE ? ESCAPE '\\'");
+      args.push(`%${filter.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    }
+    if (filter.status) {
+      where.push('status = ?');
+      args.push(filter.status);
+    }
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const { n } = this.db.prepare<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM jobs ${clause}`).get(...args)!;
+    const rows = this.db
+      .prepare<unknown[], JobRow>(`SELECT * FROM jobs ${clause} ORDER BY id DESC LIMIT ? OFFSET ?`)
+      .all(...args, filter.limit, filter.offset);
+    return { items: rows.map(toRecord), total: n };
+  }
+
+  listByStatus(statuses: readonly JobStatus[]): JobRecord[] {
+    const marks = statuses.map(() => '?').join(',');
+    return this.db
+      .prepare<unknown[], JobRow>(`SELECT * FROM jobs WHERE status IN (${marks}) ORDER BY id`)
+      .all(...statuses)
+      .map(toRecord);
+  }
+
+  /** Compare-and-set: moves the job only if it is still in `from`; returns whether it moved. */
+  transition(
+    id: number,
+    from: JobStatus,
+    to: JobStatus,
+    fields: { reason?: string | null; startedAt?: string; endedAt?: string } = {},
+  ): boolean {
+    const info = this.db
+      .prepare(
+        `UPDATE jobs SET status = ?,
+           reason = COALESCE(?, reason),
+           started_at = COALESCE(?, started_at),
+           ended_at = COALESCE(?, ended_at)
+         WHERE id = ? AND status = ?`,
+      )
+      .run(to, fields.reason ?? null, fields.startedAt ?? null, fields.endedAt ?? null, id, from);
+    return info.changes === 1;
+  }
+
+  delete(id: number): void {
+    this.db.prepare('DELETE FROM jobs WHERE id = ?').run(id);
+  }
+
+  addEvent(jobId: number, type: string, message: string, at = new Date().toISOString()): void {
+    this.db.prepare('INSERT INTO job_events (job_id, at, type, message) VALUES (?, ?, ?, ?)').run(jobId, at, type, message);
+  }
+
+  events(jobId: number): JobEventRecord[] {
+    return this.db
+      .prepare<[number], JobEventRecord>('SELECT at, type, message FROM job_events WHERE job_id = ? ORDER BY id')
+      .all(jobId);
+  }
+
+  nodes(jobId: number): JobNodeRecord[] {
+    return this.db
+      .prepare<[number], JobNodeRecord>(
+        `SELECT idx AS "index", hostname, container_id AS containerId, state, exit_code AS exitCode
+         FROM job_nodes WHERE job_id = ? ORDER BY idx`,
+      )
+      .all(jobId);
+  }
+
+  updateNode(jobId: number, index: number, fields: { containerId?: string; state?: string; exitCode?: number }): void {
+    this.db
+      .prepare(
+        `UPDATE job_nodes SET container_id = COALESCE(?, container_id), state = COALESCE(?, state),
+           exit_code = COALESCE(?, exit_code) WHERE job_id = ? AND idx = ?`,
+      )
+      .run(fields.containerId ?? null, fields.state ?? null, fields.exitCode ?? null, jobId, index);
+  }
+}

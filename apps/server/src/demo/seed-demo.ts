@@ -1,0 +1,63 @@
+import { createReadStream } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ObjectStore } from '../storage/object-store.js';
+import type { ContainerEngine } from '../engine/container-engine.js';
+
+export const DEMO_IMAGE = 'demo/linreg-train:1.0';
+export const DEMO_BUCKET = 'demo';
+const SAMPLE_DIR = fileURLToPath(new URL('../../../../scripts/demo/sample', import.meta.url));
+
+/** The create request of the demo job, as a person would send it. */
+export function demoJobRequest(name = 'linreg-demo'): Record<string, unknown> {
+  return {
+    name,
+    description: 'Linear regression over a CSV, trained by gradient descent in awk',
+    algorithm: { source: 'custom', imagePath: DEMO_IMAGE, codeDir: 'obs://demo/code/linreg/', bootCommand: 'sh /home/work/user-job-dir/linreg/train.sh' },
+    data: { source: 'path', path: 'obs://demo/data/' },
+    trainOutput: 'obs://demo/output/linreg/',
+    env: [{ name: 'EPOCHS', value: '20' }],
+    logPath: 'obs://demo/logs/',
+  };
+}
+
+async function* files(dir: string): AsyncGenerator<string> {
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) yield* files(p);
+    else if (e.isFile()) yield p;
+  }
+}
+
+/**
+ * Makes the demo ready offline: the sample training image (FROM scratch + busybox, USER 1101)
+ * built on the engine when absent, and the sample code and data in the `demo` bucket. Safe to
+ * run at every start.
+ */
+export async function seedDemo(deps: {
+  store: ObjectStore;
+  engine: Pick<ContainerEngine, 'inspectImage'>;
+  /** Builds the sample image on the engine (FROM scratch + busybox, USER 1101). */
+  buildImage: (tag: string) => Promise<void>;
+  log: (m: string) => void;
+}): Promise<{ requestBody: string }> {
+  const { store, log } = deps;
+  if (!(await deps.engine.inspectImage(DEMO_IMAGE))) {
+    log(`building the demo image ${DEMO_IMAGE}`);
+    await deps.buildImage(DEMO_IMAGE);
+  }
+  await store.createBucket(DEMO_BUCKET);
+  for (const [folder, prefix] of [
+    ['code', 'code/'],
+    ['data', 'data/'],
+  ] as const) {
+    const root = path.join(SAMPLE_DIR, folder);
+    for await (const file of files(root)) {
+      const key = `${prefix}${path.relative(root, file).split(path.sep).join('/')}`;
+      await store.upload(DEMO_BUCKET, key, createReadStream(file));
+    }
+  }
+  log('demo image, code and data are ready');
+  return { requestBody: JSON.stringify(demoJobRequest()) };
+}

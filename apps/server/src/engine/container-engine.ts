@@ -1,0 +1,86 @@
+import type { Readable } from 'node:stream';
+
+export type LogStream = 'stdout' | 'stderr';
+
+/** What the runner asks the engine to create; limits are always set. */
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  /** Entrypoint + command as exec array (the runner passes ['/bin/sh', '-c', bootCommand]). */
+  cmd: string[];
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  hostname: string;
+  workingDir?: string;
+  nanoCpus: number;
+  memoryBytes: number;
+  pidsLimit: number;
+  /** 'none' for a standalone job without network, otherwise a network name. */
+  networkMode: string;
+}
+
+export interface ImageInfo {
+  /** The image ID (sha256:…), the key the check verdict is stored under. */
+  id: string;
+  /** The image's default user as configured (Config.User), '' when unset (root). */
+  user: string;
+}
+
+export interface ExitInfo {
+  exitCode: number;
+  oomKilled: boolean;
+}
+
+export interface LogLineEvent {
+  stream: LogStream;
+  /** Time stamped by the engine when the line was produced. */
+  at: Date;
+  /** The line without its trailing newline. */
+  text: string;
+}
+
+/** A managed container found by label, for reconciliation and cleanup. */
+export interface ManagedContainer {
+  id: string;
+  labels: Record<string, string>;
+  state: string;
+}
+
+/**
+ * The container-engine port. `docker/docker-engine.ts` implements it with dockerode against a
+ * local or remote engine; nothing assumes the engine shares the server's filesystem.
+ */
+export interface EngineCapacity {
+  vcpus: number;
+  memoryGiB: number;
+  gpus: number;
+}
+
+export interface ContainerEngine {
+  ping(): Promise<void>;
+  /** What the engine's host offers (CPUs, memory; GPUs from the engine's generic resources). */
+  capacity(): Promise<EngineCapacity>;
+  /** null when the image is not present on the engine. */
+  inspectImage(ref: string): Promise<ImageInfo | null>;
+  /** Pulls the image; rejects with the engine's message when it cannot. */
+  pullImage(ref: string): Promise<void>;
+  /** Reads one regular file out of the image (e.g. /etc/passwd to resolve a user name); null when absent. */
+  readImageFile(ref: string, path: string, maxBytes: number): Promise<string | null>;
+  createContainer(spec: ContainerSpec): Promise<string>;
+  /** Extracts a tar stream into the (created, not necessarily started) container at `path`. */
+  putArchive(containerId: string, path: string, tar: Readable): Promise<void>;
+  start(containerId: string): Promise<void>;
+  /**
+   * Follows stdout/stderr from `since` (or the beginning) and calls onLine for every complete
+   * line, in order; resolves when the container's output ends (it exited). A final line without
+   * newline is delivered too.
+   */
+  followLogs(containerId: string, onLine: (line: LogLineEvent) => void, since?: Date): Promise<void>;
+  wait(containerId: string): Promise<ExitInfo>;
+  /** SIGTERM, then SIGKILL after graceSeconds. */
+  stop(containerId: string, graceSeconds: number): Promise<void>;
+  /** A tar stream of `path` inside the container (the Docker archive API format). */
+  getArchive(containerId: string, path: string): Promise<Readable>;
+  remove(containerId: string): Promise<void>;
+  listManaged(labelSelector: Record<string, string>): Promise<ManagedContainer[]>;
+}

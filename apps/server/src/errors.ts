@@ -1,0 +1,17 @@
+import type { FieldError } from '@tc/contracts';
+
+/** Typed domain errors; `http/error-handler.ts` maps each to its status once. */
+export class NotFoundError extends Error {
+  readonly code = 'not_found';
+}
+
+export class InvalidInputError extends Error {
+  readonly code = 'invalid_input';
+  constructor(readonly fields: FieldError[]) {
+    super(fields.map((f) => (f.path ? `${f.path}: ${f.message}` : f.message)).join('; '));
+  }
+}
+
+export class ConflictError extends Error {
+  readonly code = 'conflict';
+}

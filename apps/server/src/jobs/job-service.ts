@@ -1,0 +1,93 @@
+import { isTerminal, type CreateTrainingJobRequest, type ListTrainingJobsQuery, type LogPage, type LogsQuery, type TrainingJob, type TrainingJobList } from '@tc/contracts';
+import type { JobRepository } from '../db/job-repository.js';
+import type { LogRepository } from '../db/log-repository.js';
+import type { ResourcePools } from '../engine/resource-pools.js';
+import { nodeHostnames } from '../engine/job-env.js';
+import { InvalidInputError, NotFoundError } from '../errors.js';
+import { EventType, type JobRecord } from './job.js';
+import { toSummary, toTrainingJob } from './job-view.js';
+import { parseVersion } from './version.js';
+
+export interface JobServiceDeps {
+  jobs: JobRepository;
+  logs: Pick<LogRepository, 'page' | 'text'>;
+  pools: Pick<ResourcePools, 'place'>;
+  runner: { start(jobId: number): void };
+}
+
+/** Training-job use cases; routes stay one-liners over these. */
+export class JobService {
+  constructor(private readonly d: JobServiceDeps) {}
+
+  create(req: CreateTrainingJobRequest): TrainingJob {
+    const placement = this.d.pools.place(req.resources);
+    const job = this.d.jobs.createWithNextVersion({
+      name: req.name,
+      description: req.description ?? null,
+      spec: { ...req, env: req.env ?? [], resources: { pool: placement.pool, type: placement.flavor.type, flavor: placement.flavor.id, nodes: placement.nodes } },
+      poolId: placement.pool,
+      flavorId: placement.flavor.id,
+      nodeCount: placement.nodes,
+      hostnames: (version) => nodeHostnames(req.name, version, placement.nodes),
+      createdAt: new Date().toISOString(),
+    });
+    this.d.jobs.addEvent(job.id, EventType.created, `job ${job.name} ${job.version} created on ${placement.pool} with flavor ${placement.flavor.id} × ${placement.nodes}`);
+    this.d.runner.start(job.id);
+    return this.view(job);
+  }
+
+  get(name: string, version: string): TrainingJob {
+    return this.view(this.find(name, version));
+  }
+
+  list(q: ListTrainingJobsQuery): TrainingJobList {
+    const { items, total } = this.d.jobs.list({
+      name: q.name,
+      status: q.status,
+      limit: q.pageSize,
+      offset: (q.page - 1) * q.pageSize,
+    });
+    return { items: items.map(toSummary), total };
+  }
+
+  logs(name: string, version: string, q: LogsQuery): LogPage {
+    const job = this.find(name, version);
+    const after = this.cursor(q.cursor);
+    this.node(job, q.node);
+    const rows = this.d.logs.page(job.id, q.node, after, q.limit);
+    const next = rows.length ? rows[rows.length - 1]!.seq : after;
+    // Complete once the job has ended and this page reached the last stored line.
+    const complete = isTerminal(job.status) && rows.length < q.limit;
+    return { lines: rows, nextCursor: String(next), complete };
+  }
+
+  /** The whole log of one node as text, streamed page by page. */
+  logText(name: string, version: string, node: number): { filename: string; body: AsyncGenerator<string> } {
+    const job = this.find(name, version);
+    this.node(job, node);
+    return { filename: `${job.name}-${job.version}-worker-${node}.log`, body: this.d.logs.text(job.id, node) };
+  }
+
+  private find(name: string, version: string): JobRecord {
+    const n = parseVersion(version);
+    const job = n === null ? null : this.d.jobs.get(name, n);
+    if (!job) throw new NotFoundError(`training job ${name} ${version} does not exist`);
+    return job;
+  }
+
+  private node(job: JobRecord, node: number): void {
+    if (node >= job.nodeCount) {
+      throw new InvalidInputError([{ path: 'node', message: `node must be between 0 and ${job.nodeCount - 1} for this job` }]);
+    }
+  }
+
+  private cursor(c: string | undefined): number {
+    if (c === undefined || c === '') return 0;
+    if (!/^\d{1,15}$/.test(c)) throw new InvalidInputError([{ path: 'cursor', message: 'cursor must be a value returned as nextCursor' }]);
+    return Number(c);
+  }
+
+  private view(job: JobRecord): TrainingJob {
+    return toTrainingJob(job, this.d.jobs.nodes(job.id), this.d.jobs.events(job.id));
+  }
+}

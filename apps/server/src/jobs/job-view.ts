@@ -1,0 +1,34 @@
+import type { TrainingJob, TrainingJobSummary } from '@tc/contracts';
+import type { JobEventRecord, JobNodeRecord, JobRecord } from './job.js';
+
+/** Contract shapes from domain records: an allowlist, so internals (container IDs) stay inside. */
+export function toSummary(job: JobRecord): TrainingJobSummary {
+  return {
+    name: job.name,
+    version: job.version,
+    status: job.status,
+    reason: job.reason,
+    flavor: job.flavorId,
+    nodes: job.nodeCount,
+    createdAt: job.createdAt,
+    startedAt: job.startedAt,
+    endedAt: job.endedAt,
+  };
+}
+
+export function toTrainingJob(job: JobRecord, nodes: JobNodeRecord[], events: JobEventRecord[]): TrainingJob {
+  return {
+    id: String(job.id),
+    name: job.name,
+    version: job.version,
+    description: job.description ?? undefined,
+    status: job.status,
+    reason: job.reason,
+    spec: job.spec,
+    createdAt: job.createdAt,
+    startedAt: job.startedAt,
+    endedAt: job.endedAt,
+    nodes: nodes.map((n) => ({ index: n.index, hostname: n.hostname, state: n.state, exitCode: n.exitCode })),
+    events,
+  };
+}

@@ -1,0 +1,47 @@
+import type { CreateTrainingJobRequest, JobStatus } from '@tc/contracts';
+
+/** A job as the domain sees it; repositories map rows to this, routes map it to the contract. */
+export interface JobRecord {
+  id: number;
+  name: string;
+  version: string;
+  description: string | null;
+  status: JobStatus;
+  reason: string | null;
+  spec: CreateTrainingJobRequest;
+  poolId: string;
+  flavorId: string;
+  nodeCount: number;
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+}
+
+export interface JobNodeRecord {
+  index: number;
+  hostname: string;
+  containerId: string | null;
+  state: string;
+  exitCode: number | null;
+}
+
+export interface JobEventRecord {
+  at: string;
+  type: string;
+  message: string;
+}
+
+/** Event types of the timeline; the string is what clients see. */
+export const EventType = {
+  created: 'created',
+  imageCheck: 'image-check',
+  codeDownload: 'code-download',
+  dataDownload: 'data-download',
+  nodeStarted: 'node-started',
+  nodeExited: 'node-exited',
+  outputUpload: 'output-upload',
+  logUpload: 'log-upload',
+  status: 'status',
+  failed: 'failed',
+  warning: 'warning',
+} as const;

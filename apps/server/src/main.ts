@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig, type S3Settings } from './config.js';
+import { openDatabase } from './db/database.js';
+import { createDockerClient, DockerEngine } from './engine/docker/docker-engine.js';
+import { startEmbeddedS3 } from './storage/embedded/embedded-s3.js';
+import { createS3Client } from './storage/s3-client.js';
+import { S3ObjectStore } from './storage/s3-object-store.js';
+import { seedDemo } from './demo/seed-demo.js';
+import { buildBusyboxImage } from './engine/docker/build-image.js';
+
+/**
+ * The process: reads the configuration, starts the embedded defaults where nothing is
+ * configured, wires the real adapters into buildApp, and closes cleanly on SIGINT/SIGTERM.
+ * Running jobs' containers are left alone on shutdown.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  mkdirSync(config.dataDir, { recursive: true });
+
+  let s3: S3Settings;
+  let stopEmbedded: (() => Promise<void>) | null = null;
+  if (config.s3) {
+    s3 = config.s3;
+  } else {
+    const keys = embeddedKeys(config.dataDir);
+    const embedded = await startEmbeddedS3({ port: config.embeddedS3Port, dir: path.join(config.dataDir, 's3'), ...keys });
+    s3 = { endpoint: embedded.endpoint, region: config.s3Region, accessKeyId: embedded.accessKeyId, secretAccessKey: embedded.secretAccessKey };
+    stopEmbedded = () => embedded.stop();
+  }
+
+  const store = new S3ObjectStore(createS3Client(s3));
+  const docker = createDockerClient(config.dockerHost);
+  const engine = new DockerEngine(docker);
+  const db = openDatabase(path.join(config.dataDir, 'console.db'));
+  const app = await buildApp(config, { db, store, engine });
+
+  const shutdown = async (signal: string) => {
+    app.log.info(`${signal}: closing`);
+    await app.close();
+    db.close();
+    await stopEmbedded?.();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+  await app.runner.recoverAfterRestart();
+  await app.listen({ port: config.port, host: config.host });
+
+  if (process.argv.includes('--demo')) {
+    const demo = await seedDemo({
+      store,
+      engine,
+      buildImage: (tag) => buildBusyboxImage(docker, { tag, user: '1101', labels: { 'tc.demo': '1' } }),
+      log: (m) => app.log.info(m),
+    });
+    printBanner(config.port, s3, !config.s3, `curl -s -X POST localhost:${config.port}/api/v1/training-jobs -H 'content-type: application/json' -d '${demo.requestBody}'`);
+  } else {
+    printBanner(config.port, s3, !config.s3, null);
+  }
+}
+
+/** Keys of the embedded store, made once and kept, so tools configured with them keep working. */
+function embeddedKeys(dataDir: string): { accessKeyId: string; secretAccessKey: string } {
+  const file = path.join(dataDir, 'embedded-s3-credentials.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { accessKeyId: string; secretAccessKey: string };
+  const keys = { accessKeyId: `TC${randomBytes(9).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(24).toString('base64url') };
+  writeFileSync(file, JSON.stringify(keys, null, 2), { mode: 0o600 });
+  return keys;
+}
+
+function printBanner(port: number, s3: S3Settings, embedded: boolean, demoCurl: string | null): void {
+  const lines = [
+    '',
+    `  Training console     http://localhost:${port}/`,
+    `  API docs (OpenAPI)   http://localhost:${port}/api/docs`,
+    '',
+    `  Object store${embedded ? ' (embedded, loopback only; production uses a real S3 store)' : ''}`,
+    `    endpoint           ${s3.endpoint}`,
+    `    region             ${s3.region}`,
+    `    access key id      ${s3.accessKeyId}`,
+    `    secret access key  ${s3.secretAccessKey}`,
+    '',
+    '  Use it with your own tools, e.g.:',
+    `    AWS_ACCESS_KEY_ID=${s3.accessKeyId} AWS_SECRET_ACCESS_KEY=${s3.secretAccessKey} AWS_DEFAULT_REGION=${s3.region} \\`,
+    `      aws --endpoint-url ${s3.endpoint} s3 ls s3://demo/ --recursive`,
+  ];
+  if (demoCurl) lines.push('', '  Demo ready. Submit the demo training job with:', `    ${demoCurl}`);
+  lines.push('');
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);
+  else process.stderr.write(`the console could not start: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

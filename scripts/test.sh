@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# npm test: every check and test. Type check, lint and format; unit and integration tests
+# (real Docker engine, the embedded S3 server and OpenStack Swift); Playwright in Chromium
+# against the real console.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-system.sh test
+bash scripts/install-deps.sh
+echo "== type check";            npx tsc -p tsconfig.json
+echo "== lint and format";       npx eslint . && npx prettier --check . --log-level warn
+echo "== unit and integration";  npx vitest run
+echo "== build the console";     npx vite build --logLevel warn
+echo "== end-to-end";            npx playwright test
