@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # ensure-system.sh start|test -- makes sure what the console (start) or the test suite (test)
 # needs from the system is installed and running: Node 20, the Docker engine, busybox-static
-# (the demo and test images are built from it offline), and for tests Chromium and OpenStack
-# Swift. As root it installs and starts what is missing; otherwise it says exactly what to run.
+# (the demo and test images are built from it offline), and for tests Chromium, OpenStack
+# Swift and docker-compose (to validate docker-compose.yml). As root it installs and starts what is missing; otherwise it says exactly what to run.
 set -euo pipefail
 want=${1:-start}
 
@@ -12,6 +12,7 @@ command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 if [ "$want" = test ]; then
   command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
   command -v swift-proxy-server >/dev/null 2>&1 || need_pkgs+=(swift swift-proxy swift-account swift-container swift-object)
+  command -v docker-compose >/dev/null 2>&1 || need_pkgs+=(docker-compose)
 fi
 
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)

@@ -8,6 +8,7 @@ bash scripts/ensure-system.sh test
 bash scripts/install-deps.sh
 echo "== type check";            npx tsc -p tsconfig.json
 echo "== lint and format";       npx eslint . && npx prettier --check . --log-level warn
+echo "== docker-compose.yml";    docker-compose -f docker-compose.yml config -q
 echo "== unit and integration";  npx vitest run
 echo "== build the console";     npx vite build --logLevel warn
 echo "== end-to-end";            npx playwright test

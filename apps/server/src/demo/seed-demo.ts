@@ -10,11 +10,11 @@ export const DEMO_BUCKET = 'demo';
 const SAMPLE_DIR = fileURLToPath(new URL('../../../../scripts/demo/sample', import.meta.url));
 
 /** The create request of the demo job, as a person would send it. */
-export function demoJobRequest(name = 'linreg-demo'): Record<string, unknown> {
+export function demoJobRequest(name = 'linreg-demo', image = DEMO_IMAGE): Record<string, unknown> {
   return {
     name,
     description: 'Linear regression over a CSV, trained by gradient descent in awk',
-    algorithm: { source: 'custom', imagePath: DEMO_IMAGE, codeDir: 'obs://demo/code/linreg/', bootCommand: 'sh /home/work/user-job-dir/linreg/train.sh' },
+    algorithm: { source: 'custom', imagePath: image, codeDir: 'obs://demo/code/linreg/', bootCommand: 'sh /home/work/user-job-dir/linreg/train.sh' },
     data: { source: 'path', path: 'obs://demo/data/' },
     trainOutput: 'obs://demo/output/linreg/',
     env: [{ name: 'EPOCHS', value: '20' }],

@@ -1,0 +1,76 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { openDatabase } from '../../src/db/database.js';
+import { createDockerClient, DockerEngine } from '../../src/engine/docker/docker-engine.js';
+import { startEmbeddedS3 } from '../../src/storage/embedded/embedded-s3.js';
+import { createS3Client } from '../../src/storage/s3-client.js';
+import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
+import { startSwift } from './swift.js';
+
+export interface TestConsole {
+  app: FastifyInstance;
+  store: S3ObjectStore;
+  engine: DockerEngine;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+let nextPort = 19100 + Math.floor(Math.random() * 500);
+
+/**
+ * The real console over a throwaway data folder: real SQLite, the real Docker engine and a real
+ * S3 server (the embedded one, or Swift for a store that checks signatures and holds long keys).
+ * Containers carry tc.test=1 so the suite's cleanup finds them.
+ */
+export async function startTestConsole(kind: 'embedded' | 'swift', env: Record<string, string> = {}): Promise<TestConsole> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tc-test-'));
+  const s3 =
+    kind === 'swift'
+      ? await startSwift()
+      : await startEmbeddedS3({ port: nextPort++, dir: path.join(dataDir, 's3'), accessKeyId: 'TESTKEY', secretAccessKey: 'TESTSECRET' });
+  const config = loadConfig({ DATA_DIR: dataDir, S3_REGION: s3.region, LOG_LEVEL: 'warn', ...env });
+  const store = new S3ObjectStore(createS3Client({ endpoint: s3.endpoint, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }));
+  const engine = new DockerEngine(createDockerClient());
+  const db = openDatabase(path.join(dataDir, 'console.db'));
+  const app = await buildApp(config, { db, store, engine, containerLabels: { 'tc.test': '1' } });
+  await app.ready();
+  return {
+    app,
+    store,
+    engine,
+    dataDir,
+    async close() {
+      await app.runner.idle();
+      await app.close();
+      db.close();
+      await s3.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until the condition holds or the deadline passes; never a fixed sleep. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 60000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function uploadText(store: S3ObjectStore, bucket: string, files: Record<string, string>): Promise<void> {
+  await store.createBucket(bucket);
+  for (const [key, text] of Object.entries(files)) await store.upload(bucket, key, Buffer.from(text));
+}
+
+export async function readObject(store: S3ObjectStore, bucket: string, key: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of await store.getStream(bucket, key)) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
