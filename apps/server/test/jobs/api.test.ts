@@ -17,9 +17,9 @@ afterAll(async () => {
 
 const valid = () => ({
   name: 'api-job',
-  algorithm: { source: 'custom', imagePath: 'nothing/here:1', codeDir: 'obs://b/code/', bootCommand: 'true' },
-  data: { source: 'path', path: 'obs://b/data/' },
-  trainOutput: 'obs://b/out/',
+  algorithm: { source: 'custom', imagePath: 'nothing/here:1', codeDir: 'obs://bkt/code/', bootCommand: 'true' },
+  data: { source: 'path', path: 'obs://bkt/data/' },
+  trainOutput: 'obs://bkt/out/',
 });
 
 describe('create: bad input is a 400 naming every field', () => {
@@ -39,7 +39,7 @@ describe('create: bad input is a 400 naming every field', () => {
   });
 
   it('refuses an output path inside the data path, on the output field', async () => {
-    const res = await tc.app.inject({ method: 'POST', url: '/api/v1/training-jobs', payload: { ...valid(), trainOutput: 's3://b/data/out/' } });
+    const res = await tc.app.inject({ method: 'POST', url: '/api/v1/training-jobs', payload: { ...valid(), trainOutput: 's3://bkt/data/out/' } });
     expect(res.statusCode).toBe(400);
     expect(res.json().fields).toEqual([expect.objectContaining({ path: 'trainOutput' })]);
   });

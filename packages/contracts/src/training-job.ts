@@ -1,0 +1,285 @@
+import { z } from 'zod';
+import { EnvVarList } from './env.js';
+import { ObjectPath, isSameOrInside } from './object-path.js';
+import { orEmpty } from './patterns.js';
+import { ResourceType } from './resource-pool.js';
+import { Timestamp } from './timestamp.js';
+
+/** A string whose "missing" message names the field instead of zod's "expected string, received undefined". */
+function text(label: string) {
+  return z.string({ error: (iss) => (iss.input === undefined ? `${label} is required` : `${label} must be text`) });
+}
+
+const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_-]*$/;
+
+function identifier(label: string) {
+  return text(label)
+    .min(1, { error: `${label} is required` })
+    .max(64, { error: `${label} must be at most 64 characters` })
+    .regex(orEmpty(IDENTIFIER), { error: `${label} may contain only letters, digits, "-" and "_", and must start with a letter` });
+}
+
+export const JobName = identifier('Name');
+export type JobName = z.infer<typeof JobName>;
+
+/** Optionality is decided where it is used (`JobDescription.optional()`), so the schema stays reusable. */
+export const JobDescription = z.string().max(256, { error: 'Description must be at most 256 characters' });
+export type JobDescription = z.infer<typeof JobDescription>;
+
+export const JobVersion = text('Version').regex(/^V\d{3,}$/, { error: 'Version must look like V001' });
+export type JobVersion = z.infer<typeof JobVersion>;
+
+export const JOB_STATUSES = ['Initializing', 'Queuing', 'Running', 'Successful', 'Running failed', 'Stopping', 'Stopped'] as const;
+export const JobStatus = z.enum(JOB_STATUSES, { error: `Status must be one of: ${JOB_STATUSES.join(', ')}` });
+export type JobStatus = z.infer<typeof JobStatus>;
+
+export const TERMINAL_STATUSES = ['Successful', 'Running failed', 'Stopped'] as const satisfies readonly JobStatus[];
+export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
+
+const terminal: ReadonlySet<string> = new Set(TERMINAL_STATUSES);
+/** Terminal jobs never change again: lists stop polling, and only these may be deleted. */
+export function isTerminal(status: JobStatus): status is TerminalStatus {
+  return terminal.has(status);
+}
+
+export const NOTIFICATION_EVENTS = ['OnJobRunning', 'OnJobSucceeded', 'OnJobFailed'] as const;
+export const NotificationEvent = z.enum(NOTIFICATION_EVENTS, { error: `Event must be one of: ${NOTIFICATION_EVENTS.join(', ')}` });
+export type NotificationEvent = z.infer<typeof NotificationEvent>;
+
+/**
+ * Docker's reference grammar, reduced: optional registry host (with port), lowercase path
+ * components joined by `.`, `_`, `__` or dashes, an optional tag and an optional sha256 digest.
+ * A bare `name:tag` is a local image, which is how the demo image is used.
+ */
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = `${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*(?::[0-9]+)?`;
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const TAG = '[\\w][\\w.-]{0,127}';
+export const IMAGE_REFERENCE_PATTERN = new RegExp(
+  `^(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*(?::${TAG})?(?:@sha256:[a-f0-9]{64})?$`,
+);
+
+export const ImagePath = text('Image Path')
+  .min(1, { error: 'Image Path is required' })
+  .max(512, { error: 'Image Path must be at most 512 characters' })
+  .regex(orEmpty(IMAGE_REFERENCE_PATTERN), {
+    error: 'Image Path must be an image reference like registry.example.com:5000/org/name:tag or name:tag (repository path in lowercase)',
+  });
+
+export const BootCommand = text('Boot Command')
+  .min(1, { error: 'Boot Command is required' })
+  .max(4096, { error: 'Boot Command must be at most 4096 characters' })
+  .regex(/^$|\S/, { error: 'Boot Command must not be blank' })
+  // The command is handed to `sh -c` as a C string; a NUL would silently cut it short.
+  // eslint-disable-next-line no-control-regex -- NUL is exactly what this rule looks for
+  .regex(/^[^\u0000]*$/, { error: 'Boot Command must not contain NUL characters' });
+
+/** Object errors that name the section when it is missing, as the field messages do. */
+function section(label: string) {
+  return { error: (iss: { input?: unknown }) => (iss.input === undefined ? `${label} is required` : `${label} must be an object`) };
+}
+
+export const Algorithm = z.object(
+  {
+    source: z.literal('custom', { error: 'Algorithm Source must be "custom"' }),
+    imagePath: ImagePath,
+    codeDir: ObjectPath,
+    bootCommand: BootCommand,
+  },
+  section('Algorithm'),
+);
+export type Algorithm = z.infer<typeof Algorithm>;
+
+export const DataFromPath = z.object({ source: z.literal('path'), path: ObjectPath });
+export const DataFromDataset = z.object({
+  source: z.literal('dataset'),
+  datasetId: text('Dataset').min(1, { error: 'Dataset is required' }).max(128, { error: 'Dataset id must be at most 128 characters' }),
+  version: JobVersion,
+});
+export const DataSource = z.discriminatedUnion('source', [DataFromPath, DataFromDataset], {
+  error: (iss) =>
+    iss.code === 'invalid_union'
+      ? 'Data Source must be "path" or "dataset"'
+      : iss.input === undefined
+        ? 'Data Source is required'
+        : undefined,
+});
+export type DataSource = z.infer<typeof DataSource>;
+
+/** `pool` omitted or '' means the public pool. */
+export const Resources = z.object(
+  {
+    pool: z.string().max(64, { error: 'Resource Pool must be at most 64 characters' }).optional(),
+    type: ResourceType,
+    flavor: text('Specifications')
+      .min(1, { error: 'Specifications is required' })
+      .max(64, { error: 'Specifications must be at most 64 characters' }),
+    nodes: z
+      .int({ error: 'Compute Nodes must be a whole number' })
+      .min(1, { error: 'Compute Nodes must be at least 1' })
+      .max(16, { error: 'Compute Nodes must be at most 16' }),
+  },
+  section('Resources'),
+);
+export type Resources = z.infer<typeof Resources>;
+
+export const MAX_RUNTIME_MINUTES = 72 * 60;
+export const MaxRuntimeMinutes = z
+  .int({ error: 'Max runtime must be a whole number of minutes' })
+  .min(1, { error: 'Max runtime must be at least 1 minute' })
+  .max(MAX_RUNTIME_MINUTES, { error: `Max runtime must be at most ${MAX_RUNTIME_MINUTES} minutes (72 hours)` });
+
+/** `topic: ''` means "no notification", so a form can keep the section's values while it is switched off. */
+export const Notification = z
+  .object(
+    {
+      topic: z.string().max(128, { error: 'Topic must be at most 128 characters' }),
+      events: z.array(NotificationEvent),
+    },
+    section('Notification'),
+  )
+  .superRefine(
+    (n, ctx) => {
+      if (n.topic !== '' && n.events.length === 0) {
+        ctx.addIssue({ code: 'custom', path: ['events'], message: 'choose at least one event to notify' });
+      }
+      if (new Set(n.events).size !== n.events.length) {
+        ctx.addIssue({ code: 'custom', path: ['events'], message: 'each event may be chosen once' });
+      }
+    },
+    { when: (p) => isRecord(p.value) && typeof p.value.topic === 'string' && Array.isArray(p.value.events) },
+  );
+export type Notification = z.infer<typeof Notification>;
+
+export const SaveConfig = z.object(
+  {
+    name: identifier('Configuration name'),
+    description: z.string().max(256, { error: 'Configuration description must be at most 256 characters' }).optional(),
+  },
+  section('Saving Training Parameters'),
+);
+export type SaveConfig = z.infer<typeof SaveConfig>;
+
+/**
+ * The request's fields without the cross-field rule. It is what a stored job's `spec` is
+ * checked against on the way out (a rule added later must not turn old jobs into 500s), and
+ * unlike the refined schema it still supports `.pick()`/`.shape` for step-by-step validation.
+ *
+ * No `.default()` and no `.transform()` anywhere: input and output types stay identical for
+ * react-hook-form, and the OpenAPI conversion stays exact. Omitted optionals are defaulted by
+ * the server (env → [], resources → smallest public CPU flavor × 1).
+ */
+export const TrainingJobSpec = z.object(
+  {
+    name: JobName,
+    description: JobDescription.optional(),
+    algorithm: Algorithm,
+    data: DataSource,
+    trainOutput: ObjectPath,
+    env: EnvVarList.optional(),
+    logPath: ObjectPath.optional(),
+    resources: Resources.optional(),
+    maxRuntimeMinutes: MaxRuntimeMinutes.optional(),
+    notification: Notification.optional(),
+    saveConfig: SaveConfig.optional(),
+  },
+  section('The request body'),
+);
+export type TrainingJobSpec = z.infer<typeof TrainingJobSpec>;
+
+export const TRAIN_OUTPUT_INSIDE_DATA_MESSAGE = 'Training Output Path must not be the data path or inside it';
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}
+
+function isObjectPath(v: unknown): v is string {
+  return typeof v === 'string' && ObjectPath.safeParse(v).success;
+}
+
+/**
+ * The output is uploaded after the run; inside the data directory it would end up in the next
+ * run's input. Checked whenever both paths are valid, even if other fields are not, so the form
+ * shows this error together with the rest.
+ */
+export const CreateTrainingJobRequest = TrainingJobSpec.superRefine(
+  (req, ctx) => {
+    if (req.data.source === 'path' && isSameOrInside(req.trainOutput, req.data.path)) {
+      ctx.addIssue({ code: 'custom', path: ['trainOutput'], message: TRAIN_OUTPUT_INSIDE_DATA_MESSAGE });
+    }
+  },
+  {
+    when: ({ value }) =>
+      isRecord(value) &&
+      isObjectPath(value.trainOutput) &&
+      isRecord(value.data) &&
+      value.data.source === 'path' &&
+      isObjectPath(value.data.path),
+  },
+);
+export type CreateTrainingJobInput = z.input<typeof CreateTrainingJobRequest>;
+export type CreateTrainingJobRequest = z.output<typeof CreateTrainingJobRequest>;
+
+export const JobNode = z.object({
+  index: z.int().min(0),
+  hostname: z.string(),
+  state: z.string(),
+  exitCode: z.int().nullable(),
+});
+export type JobNode = z.infer<typeof JobNode>;
+
+export const JobEvent = z.object({
+  at: Timestamp,
+  type: z.string(),
+  message: z.string(),
+});
+export type JobEvent = z.infer<typeof JobEvent>;
+
+export const TrainingJob = z.object({
+  id: z.string(),
+  name: JobName,
+  version: JobVersion,
+  description: JobDescription.optional(),
+  status: JobStatus,
+  /** The failing step and its error when the job failed; null otherwise. */
+  reason: z.string().nullable(),
+  spec: TrainingJobSpec,
+  createdAt: Timestamp,
+  startedAt: Timestamp.nullable(),
+  endedAt: Timestamp.nullable(),
+  nodes: z.array(JobNode),
+  events: z.array(JobEvent),
+});
+export type TrainingJob = z.infer<typeof TrainingJob>;
+
+export const TrainingJobSummary = z.object({
+  name: JobName,
+  version: JobVersion,
+  status: JobStatus,
+  reason: z.string().nullable(),
+  /** Flavor id; look its type and size up in /resource-pools. */
+  flavor: z.string(),
+  nodes: z.int().min(0),
+  createdAt: Timestamp,
+  startedAt: Timestamp.nullable(),
+  endedAt: Timestamp.nullable(),
+});
+export type TrainingJobSummary = z.infer<typeof TrainingJobSummary>;
+
+export const TrainingJobList = z.object({
+  items: z.array(TrainingJobSummary),
+  total: z.int().min(0),
+});
+export type TrainingJobList = z.infer<typeof TrainingJobList>;
+
+/** `name` is a substring filter, so it is not held to the JobName rules. */
+export const ListTrainingJobsQuery = z.object({
+  name: z.string().max(64).optional(),
+  status: JobStatus.optional(),
+  page: z.coerce.number().int().min(1).default(1),
+  pageSize: z.coerce.number().int().min(1).max(100).default(20),
+});
+export type ListTrainingJobsQuery = z.infer<typeof ListTrainingJobsQuery>;
+
+export const JobParams = z.object({ name: JobName, version: JobVersion });
+export type JobParams = z.infer<typeof JobParams>;
