@@ -54,7 +54,9 @@ async function main(): Promise<void> {
     const demo = await seedDemo({
       store,
       engine,
-      buildImage: (tag) => buildBusyboxImage(docker, { tag, user: '1101', labels: { 'tc.demo': '1' } }),
+      buildImage: async (tag) => {
+        await buildBusyboxImage(docker, { tag, user: '1101', labels: { 'tc.demo': '1' } });
+      },
       log: (m) => app.log.info(m),
     });
     printBanner(config.port, s3, !config.s3, `curl -s -X POST localhost:${config.port}/api/v1/training-jobs -H 'content-type: application/json' -d '${demo.requestBody}'`);

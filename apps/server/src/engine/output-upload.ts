@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import type { ObjectStore } from '../storage/object-store.js';
 
@@ -33,7 +33,7 @@ export async function uploadOutputs(
         return;
       }
       store
-        .upload(bucket, `${prefix}${relative}`, stream)
+        .upload(bucket, `${prefix}${relative}`, Readable.from(stream))
         .then(() => {
           report.files += 1;
           report.bytes += header.size ?? 0;

@@ -1,5 +1,5 @@
 import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import type { ObjectStore } from '../storage/object-store.js';
 import { CONTAINER_UID, classifyKey } from './paths.js';
@@ -75,5 +75,6 @@ export function stagingTar(
   // The consumer learns of a failure from the report; keep the rejection from going unhandled
   // when the tar side fails first.
   report.catch(() => undefined);
-  return { tar: pack, report };
+  // tar-stream speaks streamx; the engine adapter takes a Node stream, pulled as it reads.
+  return { tar: Readable.from(pack), report };
 }

@@ -40,7 +40,7 @@ export function trainingJobRoutes(jobs: JobService): FastifyPluginAsyncZod {
           summary: 'The whole log of one node as a text file',
           params: JobParams,
           querystring: z.object({ node: LogsQuery.shape.node }),
-          response: { 200: z.string(), ...errors },
+          // No response schema: 200 is a text stream, and errors go through the error handler.
         },
       },
       async (req, reply) => {

@@ -1,0 +1,135 @@
+import type { LogLineEvent, LogStream } from '../container-engine.js';
+
+const NEWLINE = 0x0a;
+const SPACE = 0x20;
+/** "2006-01-02T15:04:05.000000000+07:00" is 35 characters; leave some room. */
+const MAX_STAMP = 40;
+const STAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/;
+
+/**
+ * Parses the engine's RFC3339Nano log stamp into a Date (millisecond precision, the most a Date
+ * holds). Consecutive lines mostly share their second, so the second is parsed once and reused.
+ */
+class StampParser {
+  private key = '';
+  private base = 0;
+
+  parse(s: string): Date | null {
+    const m = STAMP.exec(s);
+    if (!m) return null;
+    const key = `${m[1]}${m[3]}`;
+    if (key !== this.key) {
+      const base = Date.parse(`${m[1]}${m[3]}`);
+      if (Number.isNaN(base)) return null;
+      this.key = key;
+      this.base = base;
+    }
+    const ms = m[2] ? Number(m[2].slice(0, 3).padEnd(3, '0')) : 0;
+    return new Date(this.base + ms);
+  }
+}
+
+interface Pending {
+  parts: Buffer[];
+  at: Date | null;
+}
+
+/**
+ * Turns the body of `GET /containers/{id}/logs` (non-TTY, so multiplexed) into lines.
+ *
+ * The body is a sequence of frames: 1 byte stream type (1 stdout, 2 stderr, 3 an error the
+ * engine hit while reading the log), 3 zero bytes, a 4-byte big-endian length, the payload.
+ * HTTP chunks do not respect frame boundaries, so bytes are held until a frame is whole.
+ *
+ * With `timestamps`, the engine prefixes each log *message* (not each line) with its stamp and
+ * a space. A message is normally one line with its newline, but the engine cuts lines longer
+ * than 16 KiB into several messages, each with its own stamp and only the last with the
+ * newline; so the stamp is stripped per frame, and a line is whatever lies between newlines
+ * across frames of the same stream, stamped with the time of its first piece. A frame holding
+ * several lines (other log drivers may do that) gives them all its stamp; text after an inner
+ * newline is never taken for a stamp, since a user's own line may well begin with one.
+ *
+ * Lines are decoded only when complete, so a UTF-8 character cut between pieces stays whole.
+ */
+export class LogDemuxer {
+  private rest: Buffer = Buffer.alloc(0);
+  private readonly pending: Record<LogStream, Pending> = {
+    stdout: { parts: [], at: null },
+    stderr: { parts: [], at: null },
+  };
+  private readonly stamps = new StampParser();
+  /** Messages the engine sent on its system-error stream, e.g. a log file it could not read. */
+  readonly engineErrors: string[] = [];
+
+  constructor(
+    private readonly onLine: (line: LogLineEvent) => void,
+    private readonly timestamps: boolean,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  push(chunk: Buffer): void {
+    const buf = this.rest.length ? Buffer.concat([this.rest, chunk]) : chunk;
+    let off = 0;
+    while (buf.length - off >= 8) {
+      const size = buf.readUInt32BE(off + 4);
+      if (buf.length - off - 8 < size) break;
+      const type = buf[off]!;
+      const payload = buf.subarray(off + 8, off + 8 + size);
+      off += 8 + size;
+      if (type === 1) this.frame('stdout', payload);
+      else if (type === 2) this.frame('stderr', payload);
+      else if (type === 3) this.engineErrors.push(payload.toString('utf8').trim());
+      // 0 would be stdin, which a log never carries.
+    }
+    // Copy the tail so the (possibly large) chunk it came from can be collected.
+    this.rest = off === buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(off));
+  }
+
+  /** Delivers lines that never got their newline, oldest first; the stream has ended. */
+  end(): void {
+    if (this.rest.length) {
+      // A frame cut short by the end of the body: keep what arrived rather than drop it.
+      const type = this.rest[0];
+      const payload = this.rest.subarray(Math.min(8, this.rest.length));
+      this.rest = Buffer.alloc(0);
+      if (type === 1) this.frame('stdout', payload);
+      else if (type === 2) this.frame('stderr', payload);
+    }
+    const open = (['stdout', 'stderr'] as const).filter((s) => this.pending[s].parts.length);
+    open.sort((a, b) => (this.pending[a].at?.getTime() ?? 0) - (this.pending[b].at?.getTime() ?? 0));
+    for (const s of open) this.emit(s, Buffer.alloc(0));
+  }
+
+  private frame(stream: LogStream, payload: Buffer): void {
+    let body = payload;
+    let at: Date | null = null;
+    if (this.timestamps) {
+      const sp = payload.subarray(0, MAX_STAMP).indexOf(SPACE);
+      if (sp > 0) {
+        at = this.stamps.parse(payload.subarray(0, sp).toString('latin1'));
+        if (at) body = payload.subarray(sp + 1);
+      }
+    }
+    at ??= this.now();
+    const p = this.pending[stream];
+    let start = 0;
+    for (let nl = body.indexOf(NEWLINE); nl !== -1; nl = body.indexOf(NEWLINE, start)) {
+      p.at ??= at;
+      this.emit(stream, body.subarray(start, nl));
+      start = nl + 1;
+    }
+    if (start < body.length) {
+      p.parts.push(Buffer.from(body.subarray(start)));
+      p.at ??= at;
+    }
+  }
+
+  private emit(stream: LogStream, last: Buffer): void {
+    const p = this.pending[stream];
+    const bytes = p.parts.length ? Buffer.concat([...p.parts, last]) : last;
+    const at = p.at ?? this.now();
+    p.parts = [];
+    p.at = null;
+    this.onLine({ stream, at, text: bytes.toString('utf8') });
+  }
+}
