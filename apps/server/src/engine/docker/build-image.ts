@@ -1,5 +1,6 @@
 import { access, readFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
 import tar from 'tar-stream';
 import { readProgress } from './progress.js';
@@ -75,13 +76,16 @@ export async function buildBusyboxImage(docker: Dockerode, o: BusyboxImageOption
   pack.entry({ name: 'busybox', mode: 0o755 }, busybox);
   for (const f of extra) pack.entry({ name: `rootfs/${f.rel}`, mode: f.mode ?? 0o644 }, f.content);
   pack.finalize();
+  // tar-stream's typings are not Node's ReadableStream; a PassThrough is.
+  const context = new PassThrough();
+  pack.pipe(context);
 
   let stream: NodeJS.ReadableStream;
   try {
     // forcerm: a failed RUN step must not leave its container behind.
-    stream = await docker.buildImage(pack, { t: o.tag, rm: true, forcerm: true });
+    stream = await docker.buildImage(context, { t: o.tag, rm: true, forcerm: true });
   } catch (err) {
-    throw new Error(`building ${o.tag} failed: ${engineMessage(err)}`);
+    throw new Error(`building ${o.tag} failed: ${engineMessage(err)}`, { cause: err });
   }
   let id = '';
   try {
@@ -89,7 +93,7 @@ export async function buildBusyboxImage(docker: Dockerode, o: BusyboxImageOption
       if (m.aux?.ID) id = m.aux.ID;
     });
   } catch (err) {
-    throw new Error(`building ${o.tag} failed: ${(err as Error).message}`);
+    throw new Error(`building ${o.tag} failed: ${(err as Error).message}`, { cause: err });
   }
   if (!id) id = (await docker.getImage(o.tag).inspect()).Id;
   return id;

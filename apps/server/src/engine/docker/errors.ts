@@ -31,7 +31,8 @@ export function engineMessage(err: unknown): string {
   }
   if (Buffer.isBuffer(j) && j.length) return j.toString('utf8').trim();
   if (typeof j === 'string' && j.trim()) return j.trim();
-  return e.message.trim();
+  // Streamed endpoints (pull, build) leave json empty and only the message carries the cause.
+  return e.message.replace(/^\(HTTP code \d+\) .*? - /, '').trim();
 }
 
 /** An engine failure with the engine's message and the HTTP status kept for callers. */
@@ -45,7 +46,12 @@ export class EngineError extends Error {
     this.name = 'EngineError';
   }
 
-  static from(what: string, err: unknown): EngineError {
-    return new EngineError(`${what}: ${engineMessage(err)}`, statusOf(err), { cause: err });
+  /**
+   * The engine's message, after `what` when given. Operations the runner wraps in a named step
+   * (create, copy in, start, wait, copy out, pull) leave `what` out: the step already says it.
+   */
+  static from(err: unknown, what?: string): EngineError {
+    const msg = engineMessage(err);
+    return new EngineError(what ? `${what}: ${msg}` : msg, statusOf(err), { cause: err });
   }
 }

@@ -7,27 +7,48 @@ const MAX_STAMP = 40;
 const STAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/;
 
 /**
- * Parses the engine's RFC3339Nano log stamp into a Date (millisecond precision, the most a Date
- * holds). Consecutive lines mostly share their second, so the second is parsed once and reused.
+ * Parses the engine's RFC3339Nano log stamps. Consecutive lines mostly share their second, so
+ * the second is parsed once and reused. Gives the time as a Date (milliseconds, the most a Date
+ * holds) and as microseconds since the epoch, exact in a double, for comparing stamps.
  */
 class StampParser {
   private key = '';
   private base = 0;
+  /** Of the last successful parse. */
+  at = new Date(0);
+  us = 0;
 
-  parse(s: string): Date | null {
+  parse(s: string): boolean {
     const m = STAMP.exec(s);
-    if (!m) return null;
+    if (!m) return false;
     const key = `${m[1]}${m[3]}`;
     if (key !== this.key) {
-      const base = Date.parse(`${m[1]}${m[3]}`);
-      if (Number.isNaN(base)) return null;
+      const base = Date.parse(key);
+      if (Number.isNaN(base)) return false;
       this.key = key;
       this.base = base;
     }
-    const ms = m[2] ? Number(m[2].slice(0, 3).padEnd(3, '0')) : 0;
-    return new Date(this.base + ms);
+    const micros = m[2] ? Number(m[2].slice(0, 6).padEnd(6, '0')) : 0;
+    this.us = this.base * 1000 + micros;
+    this.at = new Date(this.base + Math.floor(micros / 1000));
+    return true;
   }
 }
+
+/** The API's `since` ("seconds.nanoseconds") for a time in microseconds. */
+export function microsToSince(us: number): string {
+  const sec = Math.floor(us / 1e6);
+  return `${sec}.${String(us - sec * 1e6).padStart(6, '0')}000`;
+}
+
+/**
+ * How far back a resumed request starts before the newest stamp passed on. The engine stamps
+ * stdout and stderr messages in two goroutines and writes them in whichever order they get
+ * the lock, so the log file is not quite in time order: a message written just after the last
+ * one passed on can carry an older stamp. Starting a little earlier and skipping by count
+ * catches it.
+ */
+const RESUME_MARGIN_US = 1_000_000;
 
 interface Pending {
   parts: Buffer[];
@@ -50,6 +71,10 @@ interface Pending {
  * newline is never taken for a stamp, since a user's own line may well begin with one.
  *
  * Lines are decoded only when complete, so a UTF-8 character cut between pieces stays whole.
+ *
+ * The same demuxer can be fed a second log request that picks up where the first stopped
+ * (see resume()); the frames it already passed on are skipped, and a line left open by the
+ * first request is completed by the second.
  */
 export class LogDemuxer {
   private rest: Buffer = Buffer.alloc(0);
@@ -60,12 +85,29 @@ export class LogDemuxer {
   private readonly stamps = new StampParser();
   /** Messages the engine sent on its system-error stream, e.g. a log file it could not read. */
   readonly engineErrors: string[] = [];
+  /**
+   * Stamps (µs) of the frames passed on that are not older than the newest one minus the
+   * margin, in the order passed on; `head` is the first live entry.
+   */
+  private recent: number[] = [];
+  private head = 0;
+  private newest = -Infinity;
+  /** A resumed request never goes back before the caller's own `since`. */
+  private floorUs = -Infinity;
+  /** Frames still to drop at the start of a resumed request (they were passed on before). */
+  private skip = 0;
+  private passedOn = 0;
 
   constructor(
     private readonly onLine: (line: LogLineEvent) => void,
     private readonly timestamps: boolean,
     private readonly now: () => Date = () => new Date(),
   ) {}
+
+  /** Frames passed on so far (repeats skipped by a resumed request not counted). */
+  get frames(): number {
+    return this.passedOn;
+  }
 
   push(chunk: Buffer): void {
     const buf = this.rest.length ? Buffer.concat([this.rest, chunk]) : chunk;
@@ -83,6 +125,32 @@ export class LogDemuxer {
     }
     // Copy the tail so the (possibly large) chunk it came from can be collected.
     this.rest = off === buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(off));
+  }
+
+  /** The caller asked for the log from this time on (the first request's `since`). */
+  startAt(since: Date): void {
+    this.floorUs = since.getTime() * 1000;
+  }
+
+  /**
+   * Prepares for a new request that continues this one and returns its `since`, or null when
+   * nothing has been passed on yet.
+   *
+   * The new request starts RESUME_MARGIN_US before the newest stamp passed on. The engine
+   * returns, in file order, every message stamped at or after `since`; the ones among them that
+   * were passed on before come first (they precede the rest in the file), and how many there
+   * are is known from `recent`. So exactly that many frames are dropped, whatever their order
+   * in time. A frame cut short by a broken connection is discarded: the new request sends it
+   * whole.
+   */
+  resume(): string | null {
+    this.rest = Buffer.alloc(0);
+    if (this.newest === -Infinity) return null;
+    const from = Math.max(this.newest - RESUME_MARGIN_US, this.floorUs);
+    let n = 0;
+    for (let i = this.head; i < this.recent.length; i++) if (this.recent[i]! >= from) n += 1;
+    this.skip = n;
+    return microsToSince(from);
   }
 
   /** Delivers lines that never got their newline, oldest first; the stream has ended. */
@@ -105,11 +173,18 @@ export class LogDemuxer {
     let at: Date | null = null;
     if (this.timestamps) {
       const sp = payload.subarray(0, MAX_STAMP).indexOf(SPACE);
-      if (sp > 0) {
-        at = this.stamps.parse(payload.subarray(0, sp).toString('latin1'));
-        if (at) body = payload.subarray(sp + 1);
+      if (sp > 0 && this.stamps.parse(payload.subarray(0, sp).toString('latin1'))) {
+        if (this.skip > 0) {
+          this.skip -= 1;
+          return;
+        }
+        at = this.stamps.at;
+        body = payload.subarray(sp + 1);
+        this.remember(this.stamps.us);
       }
     }
+    this.skip = 0;
+    this.passedOn += 1;
     at ??= this.now();
     const p = this.pending[stream];
     let start = 0;
@@ -121,6 +196,18 @@ export class LogDemuxer {
     if (start < body.length) {
       p.parts.push(Buffer.from(body.subarray(start)));
       p.at ??= at;
+    }
+  }
+
+  private remember(us: number): void {
+    if (us > this.newest) this.newest = us;
+    this.recent.push(us);
+    // Entries older than the margin can never be at or after a later resume's start.
+    const limit = this.newest - RESUME_MARGIN_US;
+    while (this.head < this.recent.length && this.recent[this.head]! < limit) this.head += 1;
+    if (this.head > 4096 && this.head * 2 > this.recent.length) {
+      this.recent = this.recent.slice(this.head);
+      this.head = 0;
     }
   }
 

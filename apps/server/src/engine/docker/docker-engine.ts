@@ -1,0 +1,473 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import Dockerode from 'dockerode';
+import tar from 'tar-stream';
+import type {
+  ContainerEngine,
+  ContainerSpec,
+  EngineCapacity,
+  ExitInfo,
+  ImageInfo,
+  LogLineEvent,
+  ManagedContainer,
+} from '../container-engine.js';
+import { EngineError, engineMessage, statusOf } from './errors.js';
+import { LogDemuxer } from './log-demux.js';
+import { readProgress } from './progress.js';
+
+export { EngineError } from './errors.js';
+
+const DEFAULT_SOCKET = '/var/run/docker.sock';
+const GiB = 1024 ** 3;
+
+/**
+ * A Docker client for `dockerHost` (default: DOCKER_HOST, else the local socket). Accepts
+ * unix:///path, tcp://host:port (TLS when DOCKER_TLS_VERIFY=1 or port 2376, with the
+ * certificates from DOCKER_CERT_PATH, as the docker CLI does), http:// and https://.
+ */
+export function createDockerClient(dockerHost: string | undefined = process.env.DOCKER_HOST): Dockerode {
+  if (!dockerHost) return new Dockerode({ socketPath: DEFAULT_SOCKET });
+  let url: URL;
+  try {
+    url = new URL(dockerHost);
+  } catch {
+    throw new Error(`DOCKER_HOST "${dockerHost}" is not a URL; use unix:///var/run/docker.sock or tcp://host:2375`);
+  }
+  if (url.protocol === 'unix:') return new Dockerode({ socketPath: url.pathname || DEFAULT_SOCKET });
+  if (url.protocol === 'tcp:' || url.protocol === 'http:' || url.protocol === 'https:') {
+    const tls = url.protocol === 'https:' || (url.protocol === 'tcp:' && (process.env.DOCKER_TLS_VERIFY === '1' || url.port === '2376'));
+    const certDir = process.env.DOCKER_CERT_PATH;
+    const certs =
+      tls && certDir
+        ? {
+            ca: readFileSync(path.join(certDir, 'ca.pem')),
+            cert: readFileSync(path.join(certDir, 'cert.pem')),
+            key: readFileSync(path.join(certDir, 'key.pem')),
+          }
+        : {};
+    return new Dockerode({
+      host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: Number(url.port || (tls ? 2376 : 2375)),
+      protocol: tls ? 'https' : 'http',
+      ...certs,
+    });
+  }
+  throw new Error(`DOCKER_HOST "${dockerHost}": only unix://, tcp://, http:// and https:// are supported`);
+}
+
+export interface DockerEngineOptions {
+  /** A client to use; otherwise one is made from `dockerHost` (see createDockerClient). */
+  docker?: Dockerode;
+  dockerHost?: string;
+  /**
+   * Labels for the engine's own short-lived containers (the ones readImageFile makes). The
+   * default marks them managed without a job, so the runner's restart cleanup removes any that
+   * a crash left behind.
+   */
+  helperLabels?: Record<string, string>;
+}
+
+/** The port's spec plus what only this engine knows how to ask for. */
+export interface DockerContainerSpec extends ContainerSpec {
+  /** NVIDIA GPUs through the engine's device requests; 0 or absent for none. */
+  gpus?: number;
+}
+
+const DEFAULT_HELPER_LABELS = { 'tc.managed': '1', 'tc.role': 'image-probe' };
+
+/** How many symbolic links readImageFile follows (e.g. /etc/passwd → ../usr/etc/passwd). */
+const MAX_LINK_HOPS = 8;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function asReadable(s: NodeJS.ReadableStream): Readable {
+  return s instanceof Readable ? s : new Readable().wrap(s);
+}
+
+/**
+ * The API's `since` as "seconds.nanoseconds". Engine 20.10 (API 1.41) honours the fraction to
+ * the nanosecond and `since` is inclusive (checked: since = a line's exact stamp returns that
+ * line, one nanosecond later does not), so this is not limited to whole seconds. A Date only
+ * holds milliseconds, though: a resume from a line's `at` returns every line stamped in that
+ * millisecond again (those before it too), which the caller has to skip.
+ */
+export function sinceParam(since: Date): string {
+  const ms = since.getTime();
+  const sec = Math.floor(ms / 1000);
+  return `${sec}.${String(ms - sec * 1000).padStart(3, '0')}000000`;
+}
+
+/** Marks an exception from the caller's onLine, which must not be retried as a broken stream. */
+class CallerError extends Error {
+  constructor(override readonly cause: unknown) {
+    super('onLine failed');
+  }
+}
+
+const GPU_DRIVER_MISSING = /could not select device driver/i;
+
+/**
+ * ContainerEngine on a Docker engine through dockerode. Everything goes through the engine's
+ * API (archives in and out, logs), so the engine may be remote.
+ */
+export class DockerEngine implements ContainerEngine {
+  readonly docker: Dockerode;
+  private readonly helperLabels: Record<string, string>;
+
+  constructor(dockerOrOptions: Dockerode | DockerEngineOptions = {}) {
+    if (dockerOrOptions instanceof Dockerode) {
+      this.docker = dockerOrOptions;
+      this.helperLabels = DEFAULT_HELPER_LABELS;
+    } else {
+      this.docker = dockerOrOptions.docker ?? createDockerClient(dockerOrOptions.dockerHost);
+      this.helperLabels = dockerOrOptions.helperLabels ?? DEFAULT_HELPER_LABELS;
+    }
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.docker.ping();
+    } catch (err) {
+      throw EngineError.from(err, 'the Docker engine does not answer');
+    }
+  }
+
+  async capacity(): Promise<EngineCapacity> {
+    const info: unknown = await this.docker.info().catch((err: unknown) => {
+      throw EngineError.from(err, 'reading the engine info failed');
+    });
+    if (!isRecord(info)) throw new EngineError('the engine info is not an object', undefined);
+    const vcpus = typeof info.NCPU === 'number' ? info.NCPU : 0;
+    const memoryGiB = typeof info.MemTotal === 'number' ? info.MemTotal / GiB : 0;
+    return { vcpus, memoryGiB, gpus: countGpus(info.GenericResources) };
+  }
+
+  async inspectImage(ref: string): Promise<ImageInfo | null> {
+    try {
+      const img = await this.docker.getImage(ref).inspect();
+      return { id: img.Id, user: img.Config?.User ?? '' };
+    } catch (err) {
+      if (statusOf(err) === 404) return null;
+      throw EngineError.from(err);
+    }
+  }
+
+  async pullImage(ref: string): Promise<void> {
+    try {
+      // A failure after the pull has begun (unknown tag, registry gone) arrives as an error
+      // message inside the 200 response; one before it (no such host) as an HTTP 500.
+      const stream = await this.docker.pull(ref);
+      await readProgress(stream);
+    } catch (err) {
+      throw EngineError.from(err);
+    }
+  }
+
+  async readImageFile(ref: string, filePath: string, maxBytes: number): Promise<string | null> {
+    let container: Dockerode.Container;
+    try {
+      container = await this.docker.createContainer({
+        Image: ref,
+        // Never started; a command is still required for images that declare none.
+        Cmd: ['/tc-image-probe'],
+        Labels: this.helperLabels,
+        NetworkDisabled: true,
+        HostConfig: { NetworkMode: 'none' },
+      });
+    } catch (err) {
+      throw EngineError.from(err, `reading ${filePath} from image ${ref} failed`);
+    }
+    try {
+      let p = path.posix.normalize(filePath);
+      for (let hop = 0; hop <= MAX_LINK_HOPS; hop++) {
+        const entry = await readFirstEntry(container, p, maxBytes);
+        if (!entry) return null;
+        if (entry.kind === 'file') return entry.content.toString('utf8');
+        if (entry.kind !== 'symlink') return null;
+        p = path.posix.resolve(path.posix.dirname(p), entry.target);
+      }
+      return null;
+    } finally {
+      await this.remove(container.id).catch(() => undefined);
+    }
+  }
+
+  async createContainer(spec: DockerContainerSpec): Promise<string> {
+    const gpus = spec.gpus ?? 0;
+    try {
+      const c = await this.docker.createContainer({
+        name: spec.name,
+        Image: spec.image,
+        Cmd: spec.cmd,
+        Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+        Labels: spec.labels,
+        Hostname: spec.hostname,
+        ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
+        // No User: running as the image's default user is what the image check verified.
+        Tty: false,
+        OpenStdin: false,
+        AttachStdin: false,
+        HostConfig: {
+          NanoCpus: spec.nanoCpus,
+          Memory: spec.memoryBytes,
+          // Equal to Memory: the flavor's memory is the whole budget, no swap on top.
+          MemorySwap: spec.memoryBytes,
+          PidsLimit: spec.pidsLimit,
+          // A boot command is usually a shell, which as PID 1 ignores SIGTERM; with an init
+          // process in front, stop() ends the job at once instead of after the grace period.
+          Init: true,
+          SecurityOpt: ['no-new-privileges'],
+          Privileged: false,
+          NetworkMode: spec.networkMode,
+          // Logs and the output folder are read after exit, so the container must outlive it.
+          AutoRemove: false,
+          ...(gpus > 0 ? { DeviceRequests: [{ Driver: 'nvidia', Count: gpus, Capabilities: [['gpu']] }] } : {}),
+        },
+      });
+      return c.id;
+    } catch (err) {
+      throw EngineError.from(err);
+    }
+  }
+
+  /**
+   * Streams the tar into the container, extracted at `dir`.
+   *
+   * Checked on engine 20.10: entries keep the uid/gid of their tar headers (a folder written
+   * with uid 1101 is writable by the image's user 1101), missing parent folders are made
+   * root:root 0755, and an entry for a folder that already exists changes its owner to the
+   * header's. The API's `copyUIDGID=1` is not used: it chowns everything to the container's
+   * user, which the engine resolves through the image's /etc/passwd, and fails ("getent unable
+   * to find entry "1101" in passwd database") for a numeric user that the image does not list.
+   */
+  async putArchive(containerId: string, dir: string, tarStream: Readable): Promise<void> {
+    try {
+      await this.docker.getContainer(containerId).putArchive(tarStream, { path: dir });
+    } catch (err) {
+      // The producer would otherwise wait forever on a reader that is gone.
+      if (!tarStream.destroyed) tarStream.destroy();
+      throw EngineError.from(err);
+    }
+  }
+
+  async start(containerId: string): Promise<void> {
+    try {
+      await this.docker.getContainer(containerId).start();
+    } catch (err) {
+      if (statusOf(err) === 304) return;
+      const msg = engineMessage(err);
+      if (GPU_DRIVER_MISSING.test(msg)) {
+        throw new EngineError(
+          `the engine cannot provide GPUs: it has no NVIDIA runtime (install the NVIDIA Container Toolkit on the engine's host, or use a CPU flavor); engine said: ${msg}`,
+          statusOf(err),
+          { cause: err },
+        );
+      }
+      throw EngineError.from(err);
+    }
+  }
+
+  /**
+   * Follows the log until the container has stopped and everything it wrote is delivered.
+   *
+   * Engine 20.10 sometimes ends a follow request before sending the container's last message
+   * when that message is a line without a newline (about 1 run in 10 here for
+   * `printf "no newline"` as the last command), while a request made after the container
+   * stopped has it. So when the follow ends, the container's state decides: stopped → one more
+   * request from the last stamp seen picks up the rest; still running (the connection broke,
+   * or the engine ended the stream) → follow again from there. Frames seen twice are dropped
+   * by the demuxer, which keeps an open line open across requests.
+   */
+  async followLogs(containerId: string, onLine: (line: LogLineEvent) => void, since?: Date): Promise<void> {
+    const c = this.docker.getContainer(containerId);
+    // The caller's own failure must end the follow, not pass for a broken connection.
+    const demux = new LogDemuxer((line) => {
+      try {
+        onLine(line);
+      } catch (err) {
+        throw new CallerError(err);
+      }
+    }, true);
+    const first = since ? sinceParam(since) : undefined;
+    if (since) demux.startAt(since);
+    /** Whether the container was found stopped before the current request was made. */
+    let stoppedBefore = false;
+    let fruitless = 0;
+    for (let round = 0; ; round++) {
+      const from = round === 0 ? first : (demux.resume() ?? first);
+      const framesBefore = demux.frames;
+      let broken: unknown = null;
+      try {
+        const stream = await c.logs({ follow: true, stdout: true, stderr: true, timestamps: true, ...(from ? { since: from } : {}) });
+        for await (const chunk of stream) demux.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      } catch (err) {
+        if (err instanceof CallerError) throw err.cause;
+        // A refused request (no such container, a driver that cannot be read) is final.
+        if (statusOf(err) !== undefined) throw EngineError.from(err);
+        broken = err;
+      }
+      if (stoppedBefore && broken === null) break;
+      let running: boolean;
+      try {
+        running = (await c.inspect()).State.Running;
+      } catch (err) {
+        // Removed under us: what arrived is all there is.
+        if (statusOf(err) === 404 && broken === null) break;
+        throw EngineError.from(broken ?? err);
+      }
+      stoppedBefore = !running;
+      fruitless = broken !== null || demux.frames === framesBefore ? fruitless + 1 : 0;
+      if (fruitless > 5) {
+        const why = broken instanceof Error ? broken.message : 'the engine keeps ending the log stream';
+        throw new EngineError(`the log stream broke off: ${why}`, undefined, { cause: broken });
+      }
+      if (running && fruitless > 0) await new Promise((r) => setTimeout(r, 100 * fruitless));
+    }
+    demux.end();
+    if (demux.engineErrors.length) {
+      throw new EngineError(`the engine could not read the whole log: ${demux.engineErrors.join('; ')}`, undefined);
+    }
+  }
+
+  async wait(containerId: string): Promise<ExitInfo> {
+    const c = this.docker.getContainer(containerId);
+    try {
+      const res: unknown = await c.wait();
+      const exitCode = isRecord(res) && typeof res.StatusCode === 'number' ? res.StatusCode : -1;
+      const state = (await c.inspect()).State;
+      let oomKilled = state.OOMKilled === true;
+      // Engine 20.10 on cgroup v1 misses some OOM kills under load (about 1 in 16 with several
+      // at once here): exit 137, OOMKilled false. Its event log sometimes still has the `oom`
+      // event; when it has not, a 137 stays ambiguous (OOM or any SIGKILL).
+      if (exitCode === 137 && !oomKilled) oomKilled = await this.oomEventSeen(containerId, state.StartedAt).catch(() => false);
+      return { exitCode, oomKilled };
+    } catch (err) {
+      throw EngineError.from(err);
+    }
+  }
+
+  private async oomEventSeen(containerId: string, startedAt: string): Promise<boolean> {
+    const since = Math.floor(Date.parse(startedAt) / 1000) - 1;
+    // `until` now, not later: the engine holds the response open until `until` has passed.
+    const until = Date.now() / 1000;
+    const stream = await this.docker.getEvents({ since, until, filters: { container: [containerId], event: ['oom'] } });
+    let body = '';
+    for await (const chunk of stream) body += chunk.toString();
+    return body.trim().length > 0;
+  }
+
+  async stop(containerId: string, graceSeconds: number): Promise<void> {
+    try {
+      await this.docker.getContainer(containerId).stop({ t: Math.max(0, Math.round(graceSeconds)) });
+    } catch (err) {
+      // 304: it had already stopped; 404: it is gone. Either way nothing runs any more.
+      const s = statusOf(err);
+      if (s === 304 || s === 404) return;
+      throw EngineError.from(err, 'stopping the container failed');
+    }
+  }
+
+  async getArchive(containerId: string, dir: string): Promise<Readable> {
+    try {
+      return asReadable(await this.docker.getContainer(containerId).getArchive({ path: dir }));
+    } catch (err) {
+      throw EngineError.from(err);
+    }
+  }
+
+  async remove(containerId: string): Promise<void> {
+    try {
+      // v: anonymous volumes a user's image declares (VOLUME) would otherwise pile up.
+      await this.docker.getContainer(containerId).remove({ force: true, v: true });
+    } catch (err) {
+      const s = statusOf(err);
+      if (s === 404) return;
+      // Someone else is already removing it.
+      if (s === 409 && /already in progress/i.test(engineMessage(err))) return;
+      throw EngineError.from(err, 'removing the container failed');
+    }
+  }
+
+  async listManaged(labelSelector: Record<string, string>): Promise<ManagedContainer[]> {
+    const label = Object.entries(labelSelector).map(([k, v]) => `${k}=${v}`);
+    // An empty filter would list every container on the engine, the console's or not.
+    if (!label.length) throw new Error('listManaged needs at least one label');
+    try {
+      const list = await this.docker.listContainers({ all: true, filters: { label } });
+      return list.map((c) => ({ id: c.Id, labels: c.Labels ?? {}, state: c.State }));
+    } catch (err) {
+      throw EngineError.from(err, 'listing containers failed');
+    }
+  }
+}
+
+/**
+ * GPUs the engine advertises as generic resources (`node-generic-resources` in daemon.json,
+ * e.g. "NVIDIA-GPU=0" per device or "gpu=2" as a count).
+ */
+function countGpus(resources: unknown): number {
+  if (!Array.isArray(resources)) return 0;
+  let n = 0;
+  for (const r of resources) {
+    if (!isRecord(r)) continue;
+    const discrete = r.DiscreteResourceSpec;
+    const named = r.NamedResourceSpec;
+    if (isRecord(discrete) && typeof discrete.Kind === 'string' && /gpu/i.test(discrete.Kind) && typeof discrete.Value === 'number') {
+      n += discrete.Value;
+    } else if (isRecord(named) && typeof named.Kind === 'string' && /gpu/i.test(named.Kind)) {
+      n += 1;
+    }
+  }
+  return n;
+}
+
+type ArchiveEntry = { kind: 'file'; content: Buffer } | { kind: 'symlink'; target: string } | { kind: 'other' };
+
+/**
+ * The first entry of the container's archive of `p` (the entry for `p` itself), reading at
+ * most maxBytes of a file's content; null when the path does not exist. The rest of the
+ * archive (a whole folder, if `p` is one) is not read.
+ */
+async function readFirstEntry(container: Dockerode.Container, p: string, maxBytes: number): Promise<ArchiveEntry | null> {
+  let raw: NodeJS.ReadableStream;
+  try {
+    raw = await container.getArchive({ path: p });
+  } catch (err) {
+    if (statusOf(err) === 404) return null;
+    throw EngineError.from(err, `reading ${p} from the image failed`);
+  }
+  const source = asReadable(raw);
+  const extract = tar.extract();
+  source.on('error', (err) => extract.destroy(err));
+  source.pipe(extract);
+  try {
+    for await (const entry of extract) {
+      const h = entry.header;
+      if (h.type === 'symlink' && h.linkname) {
+        entry.resume();
+        return { kind: 'symlink', target: h.linkname };
+      }
+      if (h.type !== 'file' && h.type !== 'contiguous-file') {
+        entry.resume();
+        return { kind: 'other' };
+      }
+      const parts: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of entry) {
+        const b = chunk as Buffer;
+        parts.push(b);
+        size += b.length;
+        if (size >= maxBytes) break;
+      }
+      return { kind: 'file', content: Buffer.concat(parts).subarray(0, maxBytes) };
+    }
+    return null;
+  } finally {
+    source.unpipe(extract);
+    source.destroy();
+    extract.destroy();
+  }
+}

@@ -1,0 +1,303 @@
+import { Readable } from 'node:stream';
+import {
+  CreateBucketCommand,
+  GetBucketLocationCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type _Object,
+  type BucketLocationConstraint,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { ObjectInfo, ObjectStore } from './object-store.js';
+
+/**
+ * The store's own error code (NoSuchBucket, NoSuchKey, AccessDenied, SignatureDoesNotMatch,
+ * InvalidAccessKeyId...), or Unreachable when no answer came back at all.
+ */
+export type ObjectStoreErrorCode = 'NoSuchBucket' | 'NoSuchKey' | 'AccessDenied' | 'Unreachable' | (string & {});
+
+/** Codes meaning the store answered but refused these credentials or this request. */
+const DENIED = new Set([
+  'AccessDenied',
+  'SignatureDoesNotMatch',
+  'InvalidAccessKeyId',
+  'InvalidToken',
+  'ExpiredToken',
+  'AllAccessDisabled',
+]);
+
+/** Errors with these codes (from Node or the SDK) mean no HTTP answer was received. */
+const TRANSPORT = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EPIPE',
+  'TimeoutError',
+  'RequestTimeout',
+]);
+
+/**
+ * Every failure of the S3 store, with a message that says what was attempted on what, e.g.
+ * "GetObject s3://demo/data/a.csv: NoSuchKey: The specified key does not exist. (HTTP 404)".
+ */
+export class ObjectStoreError extends Error {
+  override readonly name = 'ObjectStoreError';
+
+  constructor(
+    readonly operation: string,
+    readonly bucket: string | undefined,
+    readonly key: string | undefined,
+    readonly code: ObjectStoreErrorCode,
+    readonly storeMessage: string,
+    readonly httpStatus: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    const target = bucket === undefined ? '' : ` s3://${bucket}/${key ?? ''}`;
+    const detail = storeMessage && storeMessage !== code ? `: ${storeMessage}` : '';
+    super(`${operation}${target}: ${code}${detail}${httpStatus ? ` (HTTP ${httpStatus})` : ''}`, options);
+  }
+
+  /** The store answered and refused the credentials or the permission (403-style). */
+  get denied(): boolean {
+    return DENIED.has(this.code) || this.httpStatus === 403;
+  }
+
+  /** What the store does not have: a missing bucket or key. */
+  get notFound(): boolean {
+    return this.code === 'NoSuchBucket' || this.code === 'NoSuchKey' || this.code === 'NotFound';
+  }
+}
+
+export interface S3ObjectStoreOptions {
+  /** MaxKeys per listing request; stores cap it at 1000. Smaller values are for tests. */
+  pageSize?: number;
+}
+
+const PART_SIZE = 8 * 1024 * 1024;
+const QUEUE_SIZE = 4;
+
+/** The ObjectStore port over any S3-compatible endpoint (see s3-client.ts for the client). */
+export class S3ObjectStore implements ObjectStore {
+  private readonly pageSize: number;
+
+  constructor(
+    readonly client: S3Client,
+    options: S3ObjectStoreOptions = {},
+  ) {
+    this.pageSize = options.pageSize ?? 1000;
+  }
+
+  async ping(): Promise<void> {
+    await this.call('ListBuckets', undefined, undefined, () => this.client.send(new ListBucketsCommand({})));
+  }
+
+  async listBuckets(): Promise<string[]> {
+    const out = await this.call('ListBuckets', undefined, undefined, () => this.client.send(new ListBucketsCommand({})));
+    return (out.Buckets ?? []).flatMap((b) => (b.Name ? [b.Name] : []));
+  }
+
+  async createBucket(bucket: string): Promise<void> {
+    const region = await this.client.config.region();
+    try {
+      await this.call('CreateBucket', bucket, undefined, () =>
+        this.client.send(
+          new CreateBucketCommand({
+            Bucket: bucket,
+            // Outside us-east-1, AWS and most stores want the region repeated in the body.
+            ...(region && region !== 'us-east-1'
+              ? { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }
+              : {}),
+          }),
+        ),
+      );
+    } catch (err) {
+      if (!(err instanceof ObjectStoreError)) throw err;
+      if (err.code === 'BucketAlreadyOwnedByYou') return;
+      // Some stores answer BucketAlreadyExists for their owner's own bucket too (AWS outside
+      // us-east-1 did, as do some S3 gateways): it is ours if these credentials can use it.
+      if (err.code === 'BucketAlreadyExists' && (await this.canAccess(bucket))) return;
+      throw err;
+    }
+  }
+
+  async bucketRegion(bucket: string): Promise<string> {
+    const out = await this.call('GetBucketLocation', bucket, undefined, () =>
+      this.client.send(new GetBucketLocationCommand({ Bucket: bucket })),
+    );
+    const location: string = out.LocationConstraint ?? '';
+    if (location === '') return 'us-east-1';
+    // The legacy name S3 still reports for buckets made in Ireland long ago.
+    if (location === 'EU') return 'eu-west-1';
+    return location;
+  }
+
+  async *list(bucket: string, prefix: string): AsyncGenerator<ObjectInfo> {
+    let token: string | undefined;
+    let startAfter: string | undefined;
+    for (;;) {
+      const out = await this.call('ListObjectsV2', bucket, prefix, () =>
+        this.client.send(
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: prefix,
+            MaxKeys: this.pageSize,
+            ContinuationToken: token,
+            StartAfter: startAfter,
+          }),
+        ),
+      );
+      const contents = out.Contents ?? [];
+      for (const obj of contents) {
+        const info = toInfo(obj);
+        if (info) yield info;
+      }
+      if (!out.IsTruncated) return;
+      token = out.NextContinuationToken;
+      startAfter = undefined;
+      if (!token) {
+        // A truncated page without a token: go on after its last key rather than loop or stop early.
+        const last = contents.at(-1)?.Key;
+        if (!last) throw this.fail('ListObjectsV2', bucket, prefix, 'InvalidResponse', 'the page was truncated but has no continuation');
+        startAfter = last;
+      }
+    }
+  }
+
+  async listFolder(bucket: string, prefix: string): Promise<{ folders: string[]; objects: ObjectInfo[] }> {
+    const folders = new Set<string>();
+    const objects: ObjectInfo[] = [];
+    let token: string | undefined;
+    for (;;) {
+      const out = await this.call('ListObjectsV2', bucket, prefix, () =>
+        this.client.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/', MaxKeys: this.pageSize, ContinuationToken: token }),
+        ),
+      );
+      for (const p of out.CommonPrefixes ?? []) if (p.Prefix) folders.add(p.Prefix);
+      for (const obj of out.Contents ?? []) {
+        const info = toInfo(obj);
+        // The folder's own marker object (made by consoles' "create folder") is not a file in it.
+        if (info && !(info.key === prefix && prefix.endsWith('/'))) objects.push(info);
+      }
+      if (!out.IsTruncated) break;
+      token = out.NextContinuationToken;
+      if (!token) throw this.fail('ListObjectsV2', bucket, prefix, 'InvalidResponse', 'the page was truncated but has no continuation');
+    }
+    return { folders: [...folders], objects };
+  }
+
+  async getStream(bucket: string, key: string): Promise<Readable> {
+    const out = await this.call('GetObject', bucket, key, () => this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
+    const body: unknown = out.Body;
+    if (body instanceof Readable) return body;
+    throw this.fail('GetObject', bucket, key, 'InvalidResponse', 'the response has no readable body');
+  }
+
+  async upload(bucket: string, key: string, body: Readable | Buffer | string, contentType?: string): Promise<void> {
+    if (!(body instanceof Readable)) {
+      const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+      await this.call('PutObject', bucket, key, () =>
+        this.client.send(
+          new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentLength: bytes.length, ContentType: contentType }),
+        ),
+      );
+      return;
+    }
+    // PutObject cannot take a stream of unknown length; Upload buffers parts and goes multipart
+    // past the first part (a single PutObject for smaller bodies).
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },
+      queueSize: QUEUE_SIZE,
+      partSize: PART_SIZE,
+      leavePartsOnError: false,
+    });
+    try {
+      await this.call('PutObject', bucket, key, () => upload.done());
+    } finally {
+      // On failure the source may be left half read; release its file handle or socket.
+      if (!body.destroyed && !body.readableEnded) body.destroy();
+    }
+  }
+
+  private async canAccess(bucket: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: bucket }));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async call<T>(operation: string, bucket: string | undefined, key: string | undefined, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw toStoreError(operation, bucket, key, err);
+    }
+  }
+
+  private fail(operation: string, bucket: string, key: string, code: string, message: string): ObjectStoreError {
+    return new ObjectStoreError(operation, bucket, key, code, message, undefined);
+  }
+}
+
+function toInfo(obj: _Object): ObjectInfo | null {
+  if (!obj.Key) return null;
+  const info: ObjectInfo = { key: obj.Key, size: obj.Size ?? 0 };
+  if (obj.ETag) info.etag = obj.ETag.replace(/^"(.*)"$/, '$1');
+  return info;
+}
+
+interface SdkErrorShape {
+  name?: unknown;
+  code?: unknown;
+  Code?: unknown;
+  message?: unknown;
+  $metadata?: { httpStatusCode?: number };
+  $response?: { statusCode?: number };
+  cause?: unknown;
+  errors?: unknown;
+}
+
+/** Turns whatever the SDK, lib-storage or Node threw into an ObjectStoreError. */
+export function toStoreError(operation: string, bucket: string | undefined, key: string | undefined, err: unknown): ObjectStoreError {
+  if (err instanceof ObjectStoreError) return err;
+  const e = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as SdkErrorShape;
+  const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
+  const message = typeof e.message === 'string' ? e.message : '';
+  const transport = transportCode(e);
+  if (transport && !status) {
+    return new ObjectStoreError(operation, bucket, key, 'Unreachable', `${transport}${message ? `: ${message}` : ''}`, undefined, {
+      cause: err,
+    });
+  }
+  let code = [e.Code, e.code, e.name].find((c): c is string => typeof c === 'string' && c !== '' && c !== 'Error') ?? 'Error';
+  // Bodiless answers (HEAD, some proxies) carry no code: name it after the status.
+  if (code === 'Unknown' || code === 'UnknownError')
+    code = status === 404 ? 'NotFound' : status === 403 ? 'AccessDenied' : `HTTP${status ?? ''}`;
+  const storeMessage = message === 'UnknownError' ? '' : message;
+  return new ObjectStoreError(operation, bucket, key, code, storeMessage, status, { cause: err });
+}
+
+function transportCode(e: SdkErrorShape): string | undefined {
+  for (let cur: unknown = e, depth = 0; cur && typeof cur === 'object' && depth < 5; depth++) {
+    const c = cur as SdkErrorShape;
+    for (const v of [c.code, c.name]) if (typeof v === 'string' && TRANSPORT.has(v)) return v;
+    // Node's happy-eyeballs connect failures come as an AggregateError of the attempts.
+    if (Array.isArray(c.errors)) {
+      const inner = c.errors.map((x) => transportCode(x as SdkErrorShape)).find(Boolean);
+      if (inner) return inner;
+    }
+    cur = c.cause;
+  }
+  return undefined;
+}
