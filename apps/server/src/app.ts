@@ -51,8 +51,21 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const jobs = new JobRepository(deps.db);
   const logs = new LogRepository(deps.db);
   const verdicts = new ImageCheckRepository(deps.db);
-  const pools: ResourcePools = new ResourcePools(config.flavors, () => deps.engine.capacity(), () => usedCapacity(jobs, pools));
-  const runner = new JobRunner({ jobs, logs, verdicts, engine: deps.engine, store: deps.store, pools, extraLabels: deps.containerLabels, log: app.log });
+  const pools: ResourcePools = new ResourcePools(
+    config.flavors,
+    () => deps.engine.capacity(),
+    () => usedCapacity(jobs, pools),
+  );
+  const runner = new JobRunner({
+    jobs,
+    logs,
+    verdicts,
+    engine: deps.engine,
+    store: deps.store,
+    pools,
+    extraLabels: deps.containerLabels,
+    log: app.log,
+  });
   const service = new JobService({ jobs, logs, pools, runner });
   app.decorate('runner', runner);
 

@@ -27,7 +27,12 @@ async function main(): Promise<void> {
   } else {
     const keys = embeddedKeys(config.dataDir);
     const embedded = await startEmbeddedS3({ port: config.embeddedS3Port, dir: path.join(config.dataDir, 's3'), ...keys });
-    s3 = { endpoint: embedded.endpoint, region: config.s3Region, accessKeyId: embedded.accessKeyId, secretAccessKey: embedded.secretAccessKey };
+    s3 = {
+      endpoint: embedded.endpoint,
+      region: config.s3Region,
+      accessKeyId: embedded.accessKeyId,
+      secretAccessKey: embedded.secretAccessKey,
+    };
     stopEmbedded = () => embedded.stop();
   }
 
@@ -59,7 +64,12 @@ async function main(): Promise<void> {
       },
       log: (m) => app.log.info(m),
     });
-    printBanner(config.port, s3, !config.s3, `curl -s -X POST localhost:${config.port}/api/v1/training-jobs -H 'content-type: application/json' -d '${demo.requestBody}'`);
+    printBanner(
+      config.port,
+      s3,
+      !config.s3,
+      `curl -s -X POST localhost:${config.port}/api/v1/training-jobs -H 'content-type: application/json' -d '${demo.requestBody}'`,
+    );
   } else {
     printBanner(config.port, s3, !config.s3, null);
   }

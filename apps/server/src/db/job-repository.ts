@@ -78,9 +78,7 @@ export class JobRepository {
         )
         .run(job.name, versionNum, job.description, JSON.stringify(job.spec), job.poolId, job.flavorId, job.nodeCount, job.createdAt);
       const id = Number(info.lastInsertRowid);
-      const insertNode = this.db.prepare(
-        `INSERT INTO job_nodes (job_id, idx, hostname, state) VALUES (?, ?, ?, 'pending')`,
-      );
+      const insertNode = this.db.prepare(`INSERT INTO job_nodes (job_id, idx, hostname, state) VALUES (?, ?, ?, 'pending')`);
       job.hostnames(formatVersion(versionNum)).forEach((h, i) => insertNode.run(id, i, h));
       return this.getById(id)!;
     });
@@ -93,9 +91,7 @@ export class JobRepository {
   }
 
   get(name: string, versionNum: number): JobRecord | null {
-    const row = this.db
-      .prepare<[string, number], JobRow>('SELECT * FROM jobs WHERE name = ? AND version_num = ?')
-      .get(name, versionNum);
+    const row = this.db.prepare<[string, number], JobRow>('SELECT * FROM jobs WHERE name = ? AND version_num = ?').get(name, versionNum);
     return row ? toRecord(row) : null;
   }
 
@@ -155,9 +151,7 @@ export class JobRepository {
   }
 
   events(jobId: number): JobEventRecord[] {
-    return this.db
-      .prepare<[number], JobEventRecord>('SELECT at, type, message FROM job_events WHERE job_id = ? ORDER BY id')
-      .all(jobId);
+    return this.db.prepare<[number], JobEventRecord>('SELECT at, type, message FROM job_events WHERE job_id = ? ORDER BY id').all(jobId);
   }
 
   nodes(jobId: number): JobNodeRecord[] {

@@ -14,7 +14,12 @@ export function demoJobRequest(name = 'linreg-demo', image = DEMO_IMAGE): Record
   return {
     name,
     description: 'Linear regression over a CSV, trained by gradient descent in awk',
-    algorithm: { source: 'custom', imagePath: image, codeDir: 'obs://demo/code/linreg/', bootCommand: 'sh /home/work/user-job-dir/linreg/train.sh' },
+    algorithm: {
+      source: 'custom',
+      imagePath: image,
+      codeDir: 'obs://demo/code/linreg/',
+      bootCommand: 'sh /home/work/user-job-dir/linreg/train.sh',
+    },
     data: { source: 'path', path: 'obs://demo/data/' },
     trainOutput: 'obs://demo/output/linreg/',
     env: [{ name: 'EPOCHS', value: '20' }],

@@ -61,12 +61,22 @@ export async function checkImage(
     const passwd = await engine.readImageFile(ref, '/etc/passwd', 1 << 20);
     uid = passwd === null ? null : uidFromPasswd(passwd, name);
     if (uid === null) {
-      return save(verdicts, ref, image.id, `the image's default user "${name}" is not in its /etc/passwd, so its UID cannot be checked; the default user must be UID ${REQUIRED_UID}`);
+      return save(
+        verdicts,
+        ref,
+        image.id,
+        `the image's default user "${name}" is not in its /etc/passwd, so its UID cannot be checked; the default user must be UID ${REQUIRED_UID}`,
+      );
     }
   }
   if (uid !== REQUIRED_UID) {
     const who = image.user === '' ? 'root (no USER instruction)' : `"${image.user}" (UID ${uid})`;
-    return save(verdicts, ref, image.id, `the image's default user is ${who}; it must be UID ${REQUIRED_UID} (add "USER ${REQUIRED_UID}" to the Dockerfile)`);
+    return save(
+      verdicts,
+      ref,
+      image.id,
+      `the image's default user is ${who}; it must be UID ${REQUIRED_UID} (add "USER ${REQUIRED_UID}" to the Dockerfile)`,
+    );
   }
   return save(verdicts, ref, image.id, null);
 }

@@ -8,7 +8,10 @@ export const HOSTS_PORT = 6666;
 export function nodeHostnames(name: string, version: string, nodes: number): string[] {
   return Array.from({ length: nodes }, (_, i) => {
     const suffix = `-${version}-${i}`.toLowerCase();
-    const base = name.toLowerCase().replace(/_/g, '-').slice(0, 63 - suffix.length);
+    const base = name
+      .toLowerCase()
+      .replace(/_/g, '-')
+      .slice(0, 63 - suffix.length);
     return `${base}${suffix}`;
   });
 }

@@ -62,7 +62,8 @@ function plural(n: number, word: string): string {
 
 function describeStaging(what: string, r: StagingReport): string {
   let m = `${what}: ${plural(r.files, 'file')}, ${r.bytes} bytes`;
-  if (r.skippedLong.length) m += `; skipped ${r.skippedLong.length} with names over 255 characters: ${r.skippedLong.map((n) => `${n.slice(0, 40)}…`).join(', ')}`;
+  if (r.skippedLong.length)
+    m += `; skipped ${r.skippedLong.length} with names over 255 characters: ${r.skippedLong.map((n) => `${n.slice(0, 40)}…`).join(', ')}`;
   if (r.skippedUnsafe.length) m += `; refused ${r.skippedUnsafe.length} unsafe keys: ${r.skippedUnsafe.join(', ')}`;
   return m;
 }
@@ -172,7 +173,11 @@ export class JobRunner {
       jobs.updateNode(job.id, 0, { containerId: id, state: 'created' });
 
       await step('code download', async () => {
-        const s = stagingTar(store, { bucket: code.bucket, prefix: code.prefix, dest: `home/work/user-job-dir/${codeFolder}` }, skeletonDirs(codeFolder));
+        const s = stagingTar(
+          store,
+          { bucket: code.bucket, prefix: code.prefix, dest: `home/work/user-job-dir/${codeFolder}` },
+          skeletonDirs(codeFolder),
+        );
         await engine.putArchive(id, '/', s.tar);
         const r = await s.report;
         const msg = describeStaging(`code downloaded to /home/work/user-job-dir/${codeFolder}/`, r);
@@ -190,7 +195,9 @@ export class JobRunner {
         for (const n of r.skippedLong) sink.system(`skipped data file with a name over 255 characters: ${n}`);
         const total = r.files + r.skippedLong.length + r.skippedUnsafe.length;
         if (total > 0 && r.files === 0) {
-          throw new Error(`every data file was skipped (${plural(r.skippedLong.length, 'name')} over 255 characters, ${r.skippedUnsafe.length} unsafe); nothing left to train on`);
+          throw new Error(
+            `every data file was skipped (${plural(r.skippedLong.length, 'name')} over 255 characters, ${r.skippedUnsafe.length} unsafe); nothing left to train on`,
+          );
         }
       });
 

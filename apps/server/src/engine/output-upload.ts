@@ -15,12 +15,7 @@ export interface UploadReport {
  * entry streams straight into a multipart upload; only regular files are read, so a link can
  * never make the upload read something outside the folder.
  */
-export async function uploadOutputs(
-  archive: Readable,
-  store: ObjectStore,
-  bucket: string,
-  prefix: string,
-): Promise<UploadReport> {
+export async function uploadOutputs(archive: Readable, store: ObjectStore, bucket: string, prefix: string): Promise<UploadReport> {
   const report: UploadReport = { files: 0, bytes: 0, skipped: [] };
   const extract = tar.extract();
   const done = new Promise<void>((resolve, reject) => {

@@ -50,10 +50,9 @@ export class ResourcePools {
   /** The placement a request asks for; omitted resources mean the smallest CPU flavor, 1 node. */
   place(resources: CreateTrainingJobRequest['resources']): Placement {
     if (!resources) {
-      const smallest = [...this.flavors]
-        .filter((f) => f.type === 'CPU')
-        .sort((a, b) => a.vcpus - b.vcpus || a.memoryGiB - b.memoryGiB)[0];
-      if (!smallest) throw new InvalidInputError([{ path: 'resources', message: 'no CPU flavor is configured; choose resources explicitly' }]);
+      const smallest = [...this.flavors].filter((f) => f.type === 'CPU').sort((a, b) => a.vcpus - b.vcpus || a.memoryGiB - b.memoryGiB)[0];
+      if (!smallest)
+        throw new InvalidInputError([{ path: 'resources', message: 'no CPU flavor is configured; choose resources explicitly' }]);
       return { pool: PUBLIC_POOL_ID, flavor: smallest, nodes: 1 };
     }
     const pool = resources.pool || PUBLIC_POOL_ID;
@@ -66,11 +65,15 @@ export class ResourcePools {
       throw new InvalidInputError([{ path: 'resources.flavor', message: `unknown flavor "${resources.flavor}"; available: ${ids}` }]);
     }
     if (flavor.type !== resources.type) {
-      throw new InvalidInputError([{ path: 'resources.type', message: `flavor ${flavor.id} is of type ${flavor.type}, not ${resources.type}` }]);
+      throw new InvalidInputError([
+        { path: 'resources.type', message: `flavor ${flavor.id} is of type ${flavor.type}, not ${resources.type}` },
+      ]);
     }
     if (resources.nodes > 1) {
       // Distributed jobs need the per-job network and multi-node lifecycle, which are not built yet.
-      throw new InvalidInputError([{ path: 'resources.nodes', message: 'distributed training (Compute Nodes > 1) is not supported yet; use 1' }]);
+      throw new InvalidInputError([
+        { path: 'resources.nodes', message: 'distributed training (Compute Nodes > 1) is not supported yet; use 1' },
+      ]);
     }
     return { pool, flavor, nodes: resources.nodes };
   }

@@ -25,9 +25,19 @@ export function healthRoutes(probes: { database: Probe; objectStore: Probe; engi
   return async (app) => {
     app.get(
       '/health',
-      { schema: { tags: ['health'], summary: 'Whether the database, object store and engine answer', response: { 200: Health, 503: Health } } },
+      {
+        schema: {
+          tags: ['health'],
+          summary: 'Whether the database, object store and engine answer',
+          response: { 200: Health, 503: Health },
+        },
+      },
       async (_req, reply) => {
-        const [database, objectStore, engine] = await Promise.all([run(probes.database, 3000), run(probes.objectStore, 5000), run(probes.engine, 5000)]);
+        const [database, objectStore, engine] = await Promise.all([
+          run(probes.database, 3000),
+          run(probes.objectStore, 5000),
+          run(probes.engine, 5000),
+        ]);
         const ok = database.ok && objectStore.ok && engine.ok;
         return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', checks: { database, objectStore, engine } });
       },

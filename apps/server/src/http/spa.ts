@@ -11,7 +11,11 @@ export async function registerSpa(app: FastifyInstance, dir: string): Promise<vo
   const index = path.join(dir, 'index.html');
   if (!existsSync(index)) {
     app.get('/', async (_req, reply) =>
-      reply.type('text/html').send('<!doctype html><title>Training console</title><h1>Training console</h1><p>The web console is not built: run <code>npm run build</code>. The API is at <a href="/api/docs">/api/docs</a>.</p>'),
+      reply
+        .type('text/html')
+        .send(
+          '<!doctype html><title>Training console</title><h1>Training console</h1><p>The web console is not built: run <code>npm run build</code>. The API is at <a href="/api/docs">/api/docs</a>.</p>',
+        ),
     );
     return;
   }

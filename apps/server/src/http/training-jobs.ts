@@ -1,6 +1,15 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ApiError, CreateTrainingJobRequest, JobParams, ListTrainingJobsQuery, LogPage, LogsQuery, TrainingJob, TrainingJobList } from '@tc/contracts';
+import {
+  ApiError,
+  CreateTrainingJobRequest,
+  JobParams,
+  ListTrainingJobsQuery,
+  LogPage,
+  LogsQuery,
+  TrainingJob,
+  TrainingJobList,
+} from '@tc/contracts';
 import { Readable } from 'node:stream';
 import type { JobService } from '../jobs/job-service.js';
 
@@ -10,25 +19,54 @@ export function trainingJobRoutes(jobs: JobService): FastifyPluginAsyncZod {
   return async (app) => {
     app.post(
       '/training-jobs',
-      { schema: { tags: ['training jobs'], summary: 'Create a training job (the next version of its name)', body: CreateTrainingJobRequest, response: { 201: TrainingJob, 400: ApiError } } },
+      {
+        schema: {
+          tags: ['training jobs'],
+          summary: 'Create a training job (the next version of its name)',
+          body: CreateTrainingJobRequest,
+          response: { 201: TrainingJob, 400: ApiError },
+        },
+      },
       async (req, reply) => reply.status(201).send(jobs.create(req.body)),
     );
 
     app.get(
       '/training-jobs',
-      { schema: { tags: ['training jobs'], summary: 'List training jobs, newest first', querystring: ListTrainingJobsQuery, response: { 200: TrainingJobList, 400: ApiError } } },
+      {
+        schema: {
+          tags: ['training jobs'],
+          summary: 'List training jobs, newest first',
+          querystring: ListTrainingJobsQuery,
+          response: { 200: TrainingJobList, 400: ApiError },
+        },
+      },
       async (req) => jobs.list(req.query),
     );
 
     app.get(
       '/training-jobs/:name/versions/:version',
-      { schema: { tags: ['training jobs'], summary: 'One version of a training job', params: JobParams, response: { 200: TrainingJob, ...errors } } },
+      {
+        schema: {
+          tags: ['training jobs'],
+          summary: 'One version of a training job',
+          params: JobParams,
+          response: { 200: TrainingJob, ...errors },
+        },
+      },
       async (req) => jobs.get(req.params.name, req.params.version),
     );
 
     app.get(
       '/training-jobs/:name/versions/:version/logs',
-      { schema: { tags: ['training jobs'], summary: 'Log lines of one node after a cursor', params: JobParams, querystring: LogsQuery, response: { 200: LogPage, ...errors } } },
+      {
+        schema: {
+          tags: ['training jobs'],
+          summary: 'Log lines of one node after a cursor',
+          params: JobParams,
+          querystring: LogsQuery,
+          response: { 200: LogPage, ...errors },
+        },
+      },
       async (req) => jobs.logs(req.params.name, req.params.version, req.query),
     );
 

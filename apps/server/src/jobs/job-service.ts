@@ -1,4 +1,12 @@
-import { isTerminal, type CreateTrainingJobRequest, type ListTrainingJobsQuery, type LogPage, type LogsQuery, type TrainingJob, type TrainingJobList } from '@tc/contracts';
+import {
+  isTerminal,
+  type CreateTrainingJobRequest,
+  type ListTrainingJobsQuery,
+  type LogPage,
+  type LogsQuery,
+  type TrainingJob,
+  type TrainingJobList,
+} from '@tc/contracts';
 import type { JobRepository } from '../db/job-repository.js';
 import type { LogRepository } from '../db/log-repository.js';
 import type { ResourcePools } from '../engine/resource-pools.js';
@@ -24,14 +32,22 @@ export class JobService {
     const job = this.d.jobs.createWithNextVersion({
       name: req.name,
       description: req.description ?? null,
-      spec: { ...req, env: req.env ?? [], resources: { pool: placement.pool, type: placement.flavor.type, flavor: placement.flavor.id, nodes: placement.nodes } },
+      spec: {
+        ...req,
+        env: req.env ?? [],
+        resources: { pool: placement.pool, type: placement.flavor.type, flavor: placement.flavor.id, nodes: placement.nodes },
+      },
       poolId: placement.pool,
       flavorId: placement.flavor.id,
       nodeCount: placement.nodes,
       hostnames: (version) => nodeHostnames(req.name, version, placement.nodes),
       createdAt: new Date().toISOString(),
     });
-    this.d.jobs.addEvent(job.id, EventType.created, `job ${job.name} ${job.version} created on ${placement.pool} with flavor ${placement.flavor.id} × ${placement.nodes}`);
+    this.d.jobs.addEvent(
+      job.id,
+      EventType.created,
+      `job ${job.name} ${job.version} created on ${placement.pool} with flavor ${placement.flavor.id} × ${placement.nodes}`,
+    );
     this.d.runner.start(job.id);
     return this.view(job);
   }

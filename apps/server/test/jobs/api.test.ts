@@ -39,22 +39,39 @@ describe('create: bad input is a 400 naming every field', () => {
   });
 
   it('refuses an output path inside the data path, on the output field', async () => {
-    const res = await tc.app.inject({ method: 'POST', url: '/api/v1/training-jobs', payload: { ...valid(), trainOutput: 's3://bkt/data/out/' } });
+    const res = await tc.app.inject({
+      method: 'POST',
+      url: '/api/v1/training-jobs',
+      payload: { ...valid(), trainOutput: 's3://bkt/data/out/' },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().fields).toEqual([expect.objectContaining({ path: 'trainOutput' })]);
   });
 
   it('answers malformed JSON with a 400, not a 5xx', async () => {
-    const res = await tc.app.inject({ method: 'POST', url: '/api/v1/training-jobs', headers: { 'content-type': 'application/json' }, payload: '{"name":' });
+    const res = await tc.app.inject({
+      method: 'POST',
+      url: '/api/v1/training-jobs',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"name":',
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().error).toBeTruthy();
   });
 
   it('refuses an unknown flavor and a distributed job for now, naming the field', async () => {
-    const flavor = await tc.app.inject({ method: 'POST', url: '/api/v1/training-jobs', payload: { ...valid(), resources: { pool: 'public', type: 'CPU', flavor: 'nope', nodes: 1 } } });
+    const flavor = await tc.app.inject({
+      method: 'POST',
+      url: '/api/v1/training-jobs',
+      payload: { ...valid(), resources: { pool: 'public', type: 'CPU', flavor: 'nope', nodes: 1 } },
+    });
     expect(flavor.statusCode).toBe(400);
     expect(flavor.json().fields[0].path).toBe('resources.flavor');
-    const nodes = await tc.app.inject({ method: 'POST', url: '/api/v1/training-jobs', payload: { ...valid(), resources: { pool: 'public', type: 'CPU', flavor: 'cpu.1u2g', nodes: 2 } } });
+    const nodes = await tc.app.inject({
+      method: 'POST',
+      url: '/api/v1/training-jobs',
+      payload: { ...valid(), resources: { pool: 'public', type: 'CPU', flavor: 'cpu.1u2g', nodes: 2 } },
+    });
     expect(nodes.statusCode).toBe(400);
     expect(nodes.json().fields[0].path).toBe('resources.nodes');
   });
@@ -86,7 +103,9 @@ describe('read', () => {
     const res = await tc.app.inject({ url: '/api/docs/json' });
     expect(res.statusCode).toBe(200);
     const doc = res.json();
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/training-jobs', '/api/v1/training-jobs/{name}/versions/{version}']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/training-jobs', '/api/v1/training-jobs/{name}/versions/{version}']),
+    );
     expect(JSON.stringify(doc.paths['/api/v1/training-jobs'].post)).toContain('trainOutput');
   });
 });
@@ -94,7 +113,9 @@ describe('read', () => {
 describe('versions', () => {
   it('gives 50 concurrent creates of one name V001…V050, no gap, no duplicate', async () => {
     const body = { ...valid(), name: 'concurrent', algorithm: { ...valid().algorithm, imagePath: rootImage } };
-    const results = await Promise.all(Array.from({ length: 50 }, () => tc.app.inject({ method: 'POST', url: '/api/v1/training-jobs', payload: body })));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => tc.app.inject({ method: 'POST', url: '/api/v1/training-jobs', payload: body })),
+    );
     expect(results.map((r) => r.statusCode)).toEqual(Array(50).fill(201));
     const versions = results.map((r) => r.json().version).sort();
     expect(versions).toEqual(Array.from({ length: 50 }, (_, i) => `V${String(i + 1).padStart(3, '0')}`));

@@ -51,15 +51,21 @@ describe('data files with names over 255 characters (Swift)', () => {
     const job = await run('all-long', 'all-long/');
     expect(job.status).toBe('Running failed');
     expect(job.reason).toMatch(/^data download failed: every data file was skipped \(2 names over 255 characters/);
-    const lines = (await tc.app.inject({ url: '/api/v1/training-jobs/all-long/versions/V001/logs' })).json().lines.map((l: { text: string }) => l.text);
+    const lines = (await tc.app.inject({ url: '/api/v1/training-jobs/all-long/versions/V001/logs' }))
+      .json()
+      .lines.map((l: { text: string }) => l.text);
     expect(lines.filter((t: string) => t.startsWith('skipped data file with a name over 255 characters'))).toHaveLength(2);
   });
 
   it('skips the long names, logs them, and stages the rest', async () => {
     const job = await run('mixed', 'mixed/');
     expect(job.status, job.reason ?? '').toBe('Successful');
-    expect(job.events.find((e) => e.type === 'data-download')!.message).toMatch(/1 file, 3 bytes; skipped 1 with names over 255 characters/);
-    const lines = (await tc.app.inject({ url: '/api/v1/training-jobs/mixed/versions/V001/logs' })).json().lines.map((l: { text: string }) => l.text);
+    expect(job.events.find((e) => e.type === 'data-download')!.message).toMatch(
+      /1 file, 3 bytes; skipped 1 with names over 255 characters/,
+    );
+    const lines = (await tc.app.inject({ url: '/api/v1/training-jobs/mixed/versions/V001/logs' }))
+      .json()
+      .lines.map((l: { text: string }) => l.text);
     expect(lines).toContain('short.csv');
     expect(lines.some((t: string) => t.startsWith(`skipped data file with a name over 255 characters: ${'c'.repeat(280)}`))).toBe(true);
   });

@@ -65,7 +65,9 @@ describe('the spine: a job submitted over the API runs the image with code and d
       'log-upload',
       'status',
     ]);
-    expect(job.events.find((e) => e.type === 'data-download')!.message).toMatch(/data downloaded to \/home\/work\/data\/: [1-9]\d* files?, \d+ bytes/);
+    expect(job.events.find((e) => e.type === 'data-download')!.message).toMatch(
+      /data downloaded to \/home\/work\/data\/: [1-9]\d* files?, \d+ bytes/,
+    );
 
     const model = JSON.parse(await readObject(tc.store, 'demo', 'output/linreg/model.json')) as { w: number; b: number };
     expect(model.w).toBeGreaterThan(2.5);
@@ -78,7 +80,9 @@ describe('the spine: a job submitted over the API runs the image with code and d
     // Logs through the API, a page at a time: the cursor continues without gap or repeat.
     const first = (await tc.app.inject({ url: '/api/v1/training-jobs/linreg-demo/versions/V001/logs?limit=5' })).json();
     expect(first.lines.map((l: { seq: number }) => l.seq)).toEqual([1, 2, 3, 4, 5]);
-    const rest = (await tc.app.inject({ url: `/api/v1/training-jobs/linreg-demo/versions/V001/logs?cursor=${first.nextCursor}&limit=5000` })).json();
+    const rest = (
+      await tc.app.inject({ url: `/api/v1/training-jobs/linreg-demo/versions/V001/logs?cursor=${first.nextCursor}&limit=5000` })
+    ).json();
     expect(rest.lines[0].seq).toBe(6);
     expect(rest.complete).toBe(true);
     const texts = [...first.lines, ...rest.lines].map((l: { text: string }) => l.text);
@@ -128,7 +132,8 @@ describe('the spine: a job submitted over the API runs the image with code and d
           source: 'custom',
           imagePath: goodImage,
           codeDir: 's3://envcheck/projects/new/',
-          bootCommand: 'sh /home/work/user-job-dir/new/main.sh; cat /home/work/data/a.txt; echo; id -u; env | sort | grep -E "^(DLS_|MA_|EPOCHS)"; touch /home/work/outputs/ok',
+          bootCommand:
+            'sh /home/work/user-job-dir/new/main.sh; cat /home/work/data/a.txt; echo; id -u; env | sort | grep -E "^(DLS_|MA_|EPOCHS)"; touch /home/work/outputs/ok',
         },
         data: { source: 'path', path: 'obs://envcheck/in/' },
         trainOutput: 'obs://envcheck/out/',
@@ -136,7 +141,9 @@ describe('the spine: a job submitted over the API runs the image with code and d
       }),
     );
     expect(job.status, job.reason ?? '').toBe('Successful');
-    const lines = (await tc.app.inject({ url: '/api/v1/training-jobs/env-check/versions/V001/logs' })).json().lines.map((l: { text: string }) => l.text);
+    const lines = (await tc.app.inject({ url: '/api/v1/training-jobs/env-check/versions/V001/logs' }))
+      .json()
+      .lines.map((l: { text: string }) => l.text);
     expect(lines).toContain('code-ran');
     expect(lines).toContain('A');
     expect(lines).toContain('1101');

@@ -33,7 +33,9 @@ export async function startTestConsole(kind: 'embedded' | 'swift', env: Record<s
       ? await startSwift()
       : await startEmbeddedS3({ port: nextPort++, dir: path.join(dataDir, 's3'), accessKeyId: 'TESTKEY', secretAccessKey: 'TESTSECRET' });
   const config = loadConfig({ DATA_DIR: dataDir, S3_REGION: s3.region, LOG_LEVEL: 'warn', ...env });
-  const store = new S3ObjectStore(createS3Client({ endpoint: s3.endpoint, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }));
+  const store = new S3ObjectStore(
+    createS3Client({ endpoint: s3.endpoint, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }),
+  );
   const engine = new DockerEngine(createDockerClient());
   const db = openDatabase(path.join(dataDir, 'console.db'));
   const app = await buildApp(config, { db, store, engine, containerLabels: { 'tc.test': '1' } });
