@@ -56,8 +56,26 @@ export interface JobFilter {
   offset: number;
 }
 
+/** A status change that happened; listeners (notifications, metering) react to these. */
+export interface JobTransition {
+  job: JobRecord;
+  from: JobStatus;
+  to: JobStatus;
+}
+
 export class JobRepository {
+  private readonly listeners = new Set<(t: JobTransition) => void>();
+
   constructor(private readonly db: Db) {}
+
+  /**
+   * Calls `listener` after every status change, with the job as it is after the change. A
+   * listener's exception is its own problem: it never undoes or blocks the change.
+   */
+  onTransition(listener: (t: JobTransition) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
 
   /**
    * Inserts the job with the next version of its name. The read of the highest version and the
@@ -139,7 +157,18 @@ export class JobRepository {
          WHERE id = ? AND status = ?`,
       )
       .run(to, fields.reason ?? null, fields.startedAt ?? null, fields.endedAt ?? null, id, from);
-    return info.changes === 1;
+    if (info.changes !== 1) return false;
+    if (this.listeners.size) {
+      const job = this.getById(id)!;
+      for (const l of this.listeners) {
+        try {
+          l({ job, from, to });
+        } catch {
+          // Deliberately ignored: see onTransition.
+        }
+      }
+    }
+    return true;
   }
 
   delete(id: number): void {

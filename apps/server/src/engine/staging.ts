@@ -22,7 +22,7 @@ export interface StagingReport {
 
 /** Folders every job gets, owned by the image's user so it can write where the contract says. */
 export function skeletonDirs(codeDir: string): string[] {
-  return ['home', 'home/work', 'home/work/user-job-dir', `home/work/user-job-dir/${codeDir}`, 'home/work/data', 'home/work/outputs'];
+  return ['home/work', 'home/work/user-job-dir', `home/work/user-job-dir/${codeDir}`, 'home/work/data', 'home/work/outputs'];
 }
 
 /**
