@@ -18,7 +18,8 @@ const FileConfig = z
 
 const EnvConfig = z.object({
   PORT: port.default(8080),
-  HOST: z.string().default('0.0.0.0'),
+  // Loopback by default: until sign-in exists, the API must not be reachable from the network.
+  HOST: z.string().default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('./data'),
   S3_ENDPOINT: z.url().optional(),
   S3_REGION: z.string().min(1).default('us-east-1'),
