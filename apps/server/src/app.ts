@@ -12,6 +12,7 @@ import type { ContainerEngine } from './engine/container-engine.js';
 import type { ObjectStore } from './storage/object-store.js';
 import { ResourcePools } from './engine/resource-pools.js';
 import { JobRunner } from './engine/job-runner.js';
+import { Scheduler } from './engine/scheduler.js';
 import { JobService } from './jobs/job-service.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { trainingJobRoutes } from './http/training-jobs.js';
@@ -30,8 +31,10 @@ export interface AppDeps {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The job runner, so main can recover jobs and tests can wait for background work. */
+    /** The job runner, so tests can wait for background work. */
     runner: JobRunner;
+    /** Carries on the jobs a previous process left (main calls it once before listening). */
+    recover: () => Promise<void>;
   }
 }
 
@@ -51,11 +54,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const jobs = new JobRepository(deps.db);
   const logs = new LogRepository(deps.db);
   const verdicts = new ImageCheckRepository(deps.db);
-  const pools: ResourcePools = new ResourcePools(
-    config.flavors,
-    () => deps.engine.capacity(),
-    () => usedCapacity(jobs, pools),
-  );
+  const pools = new ResourcePools(config.pools, () => deps.engine.capacity());
+  await pools.refresh();
   const runner = new JobRunner({
     jobs,
     logs,
@@ -63,11 +63,17 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     engine: deps.engine,
     store: deps.store,
     pools,
+    stopGraceSeconds: config.stopGraceSeconds,
     extraLabels: deps.containerLabels,
     log: app.log,
   });
-  const service = new JobService({ jobs, logs, pools, runner });
+  const scheduler = new Scheduler(jobs, pools, (id) => runner.start(id));
+  const service = new JobService({ jobs, logs, pools, scheduler, runner, store: deps.store, region: config.s3Region });
   app.decorate('runner', runner);
+  app.decorate('recover', async () => {
+    await runner.recoverAfterRestart();
+    scheduler.pump();
+  });
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -80,7 +86,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(
     async (api) => {
       await api.register(trainingJobRoutes(service));
-      await api.register(resourcePoolRoutes(pools));
+      await api.register(resourcePoolRoutes(() => pools.list((id) => ({ used: scheduler.used(id), queued: scheduler.queued(id).length }))));
     },
     { prefix: '/api/v1' },
   );
@@ -94,17 +100,4 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   );
   await registerSpa(app, deps.webDir ?? DEFAULT_WEB_DIR);
   return app;
-}
-
-/** What running jobs hold: their flavor × nodes, counted while they have containers. */
-function usedCapacity(jobs: JobRepository, pools: ResourcePools): { vcpus: number; memoryGiB: number; gpus: number } {
-  const used = { vcpus: 0, memoryGiB: 0, gpus: 0 };
-  for (const j of jobs.listByStatus(['Initializing', 'Running', 'Stopping'])) {
-    const f = pools.flavor(j.flavorId);
-    if (!f) continue;
-    used.vcpus += f.vcpus * j.nodeCount;
-    used.memoryGiB += f.memoryGiB * j.nodeCount;
-    used.gpus += f.gpus * j.nodeCount;
-  }
-  return used;
 }

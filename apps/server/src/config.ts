@@ -10,11 +10,74 @@ import { Flavor } from '@tc/contracts';
  */
 const port = z.coerce.number().int().min(1).max(65535);
 
-const FileConfig = z
+const PoolId = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'a pool id is 1-32 lowercase letters, digits or -, starting with a letter' });
+
+const PoolFileEntry = z
   .object({
-    flavors: z.array(Flavor).min(1).optional(),
+    id: PoolId,
+    name: z.string().min(1).max(128),
+    /**
+     * A dedicated pool's share of the engine. The public pool has none: its capacity is what the
+     * engine reports.
+     */
+    capacity: z
+      .object({ vcpus: z.number().positive(), memoryGiB: z.number().positive(), gpus: z.int().min(0).default(0) })
+      .strict()
+      .optional(),
+    flavors: z.array(Flavor).min(1),
+    /** Whether standalone jobs get a network (and distributed ones reach beyond their own). */
+    network: z.boolean().default(false),
   })
   .strict();
+
+const FileConfig = z
+  .object({
+    /** Shorthand for the public pool's flavors. */
+    flavors: z.array(Flavor).min(1).optional(),
+    pools: z.array(PoolFileEntry).min(1).optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.flavors && c.pools) ctx.addIssue({ code: 'custom', path: ['flavors'], message: 'give either flavors or pools, not both' });
+    const ids = new Set<string>();
+    c.pools?.forEach((p, i) => {
+      if (ids.has(p.id)) ctx.addIssue({ code: 'custom', path: ['pools', i, 'id'], message: `pool id ${p.id} appears twice` });
+      ids.add(p.id);
+      if (p.id === PUBLIC_POOL && p.capacity) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pools', i, 'capacity'],
+          message: 'the public pool has the engine’s capacity; leave capacity out',
+        });
+      }
+      if (p.id !== PUBLIC_POOL && !p.capacity) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pools', i, 'capacity'],
+          message: 'a dedicated pool needs its capacity (vcpus, memoryGiB, gpus)',
+        });
+      }
+      const flavorIds = new Set<string>();
+      p.flavors.forEach((f, j) => {
+        if (flavorIds.has(f.id))
+          ctx.addIssue({ code: 'custom', path: ['pools', i, 'flavors', j, 'id'], message: `flavor id ${f.id} appears twice` });
+        flavorIds.add(f.id);
+      });
+    });
+  });
+
+export const PUBLIC_POOL = 'public';
+
+export interface PoolConfig {
+  id: string;
+  name: string;
+  /** null: the engine's whole capacity (the public pool). */
+  capacity: { vcpus: number; memoryGiB: number; gpus: number } | null;
+  flavors: Flavor[];
+  network: boolean;
+}
 
 const EnvConfig = z.object({
   PORT: port.default(8080),
@@ -39,6 +102,8 @@ export const DEFAULT_FLAVORS: Flavor[] = [
   { id: 'cpu.2u8g', type: 'CPU', vcpus: 2, memoryGiB: 8, gpus: 0, label: '2 vCPUs | 8 GiB' },
 ];
 
+const PUBLIC_POOL_NAME = 'Public resource pool (this host)';
+
 export interface S3Settings {
   endpoint: string;
   region: string;
@@ -56,7 +121,7 @@ export interface Config {
   embeddedS3Port: number;
   dockerHost: string | undefined;
   publicUrl: string;
-  flavors: Flavor[];
+  pools: PoolConfig[];
   stopGraceSeconds: number;
   logLevel: z.infer<typeof EnvConfig>['LOG_LEVEL'];
 }
@@ -77,7 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
     s3 = { endpoint: e.S3_ENDPOINT, region: e.S3_REGION, accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY };
   }
-  let flavors = DEFAULT_FLAVORS;
+  let pools: PoolConfig[] = [{ id: PUBLIC_POOL, name: PUBLIC_POOL_NAME, capacity: null, flavors: DEFAULT_FLAVORS, network: false }];
   if (e.CONFIG_FILE) {
     let raw: unknown;
     try {
@@ -90,7 +155,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       const lines = file.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
       throw new ConfigError(`invalid CONFIG_FILE ${e.CONFIG_FILE}:\n${lines.join('\n')}`);
     }
-    flavors = file.data.flavors ?? flavors;
+    if (file.data.flavors) pools = [{ ...pools[0]!, flavors: file.data.flavors }];
+    if (file.data.pools) pools = file.data.pools.map((p) => ({ ...p, capacity: p.capacity ?? null }));
   }
   return {
     port: e.PORT,
@@ -101,7 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedS3Port: e.EMBEDDED_S3_PORT,
     dockerHost: e.DOCKER_HOST,
     publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
-    flavors,
+    pools,
     stopGraceSeconds: e.STOP_GRACE_SECONDS,
     logLevel: e.LOG_LEVEL,
   };

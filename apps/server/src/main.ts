@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
-  await app.runner.recoverAfterRestart();
+  await app.recover();
   await app.listen({ port: config.port, host: config.host });
 
   if (process.argv.includes('--demo')) {

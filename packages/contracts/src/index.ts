@@ -6,3 +6,5 @@ export * from './logs.js';
 export * from './errors.js';
 export * from './health.js';
 export * from './timestamp.js';
+export * from './training-job-config.js';
+export * from './notification-topic.js';

@@ -37,6 +37,8 @@ export const ResourcePool = z.object({
   flavors: z.array(Flavor),
   capacity: Capacity,
   free: Capacity,
+  /** Jobs waiting in this pool for capacity. */
+  queued: z.int().min(0),
 });
 export type ResourcePool = z.infer<typeof ResourcePool>;
 

@@ -243,6 +243,8 @@ export const TrainingJob = z.object({
   status: JobStatus,
   /** The failing step and its error when the job failed; null otherwise. */
   reason: z.string().nullable(),
+  /** 1 for the next job to start while Queuing; null in every other status. */
+  queuePosition: z.int().min(1).nullable(),
   spec: TrainingJobSpec,
   createdAt: Timestamp,
   startedAt: Timestamp.nullable(),
@@ -257,6 +259,7 @@ export const TrainingJobSummary = z.object({
   version: JobVersion,
   status: JobStatus,
   reason: z.string().nullable(),
+  queuePosition: z.int().min(1).nullable(),
   /** Flavor id; look its type and size up in /resource-pools. */
   flavor: z.string(),
   nodes: z.int().min(0),

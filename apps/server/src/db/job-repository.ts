@@ -78,7 +78,7 @@ export class JobRepository {
   }
 
   /**
-   * Inserts the job with the next version of its name. The read of the highest version and the
+   * Inserts the job, Queuing, with the next version of its name (the scheduler starts it). The read of the highest version and the
    * insert run in one IMMEDIATE transaction, which takes SQLite's write lock first, so concurrent
    * creates of one name (in this process or another) serialize: no gap, no duplicate; the
    * UNIQUE (name, version_num) key is the last line of defence.
@@ -92,7 +92,7 @@ export class JobRepository {
       const info = this.db
         .prepare(
           `INSERT INTO jobs (name, version_num, description, status, spec, pool_id, flavor_id, node_count, created_at)
-           VALUES (?, ?, ?, 'Initializing', ?, ?, ?, ?, ?)`,
+           VALUES (?, ?, ?, 'Queuing', ?, ?, ?, ?, ?)`,
         )
         .run(job.name, versionNum, job.description, JSON.stringify(job.spec), job.poolId, job.flavorId, job.nodeCount, job.createdAt);
       const id = Number(info.lastInsertRowid);

@@ -18,6 +18,25 @@ export class LogRepository {
     return r.s ?? 0;
   }
 
+  /**
+   * Where the container's part of a node's log ends: the stamp of its last line and how many
+   * stored lines share that stamp. Platform lines are left out: the engine never repeats them.
+   */
+  resumePoint(jobId: number, node: number): { at: string; count: number } | null {
+    const last = this.db
+      .prepare<[number, number], { at: string }>(
+        "SELECT at FROM log_lines WHERE job_id = ? AND node = ? AND stream != 'system' ORDER BY seq DESC LIMIT 1",
+      )
+      .get(jobId, node);
+    if (!last) return null;
+    const { n } = this.db
+      .prepare<[number, number, string], { n: number }>(
+        "SELECT COUNT(*) AS n FROM log_lines WHERE job_id = ? AND node = ? AND stream != 'system' AND at = ?",
+      )
+      .get(jobId, node, last.at)!;
+    return { at: last.at, count: n };
+  }
+
   /** Appends in one transaction; the caller assigns consecutive seqs. */
   append(jobId: number, node: number, lines: readonly StoredLogLine[]): void {
     if (lines.length === 0) return;

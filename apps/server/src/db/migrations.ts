@@ -60,4 +60,61 @@ export const MIGRATIONS: readonly string[] = [
     checked_at  TEXT NOT NULL
   );
   `,
+  /* 2: saved job parameters; notification topics, subscriptions and the delivery outbox */ `
+  CREATE TABLE training_job_configs (
+    name                TEXT PRIMARY KEY,
+    description         TEXT,
+    parameters          TEXT NOT NULL,
+    source_job_name     TEXT,
+    source_job_version  TEXT,
+    created_at          TEXT NOT NULL,
+    updated_at          TEXT NOT NULL
+  );
+  CREATE INDEX training_job_configs_created ON training_job_configs (created_at DESC, name);
+
+  CREATE TABLE notification_topics (
+    name               TEXT PRIMARY KEY,
+    description        TEXT,
+    secret             TEXT NOT NULL,
+    created_at         TEXT NOT NULL,
+    secret_rotated_at  TEXT NOT NULL
+  );
+
+  CREATE TABLE notification_subscriptions (
+    id          INTEGER PRIMARY KEY,
+    topic       TEXT NOT NULL REFERENCES notification_topics(name) ON DELETE CASCADE,
+    url         TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    UNIQUE (topic, url)
+  );
+
+  CREATE TABLE notification_deliveries (
+    id               INTEGER PRIMARY KEY,
+    message_id       TEXT NOT NULL,
+    topic            TEXT NOT NULL REFERENCES notification_topics(name) ON DELETE CASCADE,
+    subscription_id  INTEGER REFERENCES notification_subscriptions(id) ON DELETE SET NULL,
+    url              TEXT NOT NULL,
+    event            TEXT NOT NULL,
+    job_id           INTEGER NOT NULL,
+    job_name         TEXT NOT NULL,
+    job_version      TEXT NOT NULL,
+    body             TEXT NOT NULL,
+    state            TEXT NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  TEXT,
+    created_at       TEXT NOT NULL
+  );
+  CREATE INDEX notification_deliveries_due ON notification_deliveries (state, next_attempt_at);
+  CREATE INDEX notification_deliveries_topic ON notification_deliveries (topic, id DESC);
+
+  CREATE TABLE notification_attempts (
+    delivery_id  INTEGER NOT NULL REFERENCES notification_deliveries(id) ON DELETE CASCADE,
+    attempt      INTEGER NOT NULL,
+    at           TEXT NOT NULL,
+    http_status  INTEGER,
+    error        TEXT,
+    duration_ms  INTEGER NOT NULL,
+    PRIMARY KEY (delivery_id, attempt)
+  ) WITHOUT ROWID;
+  `,
 ];

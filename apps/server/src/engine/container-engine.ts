@@ -15,8 +15,19 @@ export interface ContainerSpec {
   nanoCpus: number;
   memoryBytes: number;
   pidsLimit: number;
-  /** 'none' for a standalone job without network, otherwise a network name. */
+  /** NVIDIA GPUs through the engine's device requests; 0 or absent for none. */
+  gpus?: number;
+  /** 'none' for a standalone job without network, 'bridge', or the job's own network. */
   networkMode: string;
+  /** Names other containers on `networkMode` resolve to this one (the node's hostname). */
+  networkAliases?: string[];
+}
+
+/** A network the console made for one job, found by label for cleanup. */
+export interface ManagedNetwork {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
 }
 
 export interface ImageInfo {
@@ -83,4 +94,12 @@ export interface ContainerEngine {
   getArchive(containerId: string, path: string): Promise<Readable>;
   remove(containerId: string): Promise<void>;
   listManaged(labelSelector: Record<string, string>): Promise<ManagedContainer[]>;
+  /**
+   * A bridge network for one job's nodes; `internal` cuts it off from everything outside, so
+   * nodes reach each other by name and nothing else.
+   */
+  createNetwork(name: string, labels: Record<string, string>, internal: boolean): Promise<string>;
+  /** Removes the network; succeeds when it is already gone. */
+  removeNetwork(id: string): Promise<void>;
+  listManagedNetworks(labelSelector: Record<string, string>): Promise<ManagedNetwork[]>;
 }

@@ -1,10 +1,11 @@
-import { parseObjectPath, type JobStatus } from '@tc/contracts';
+import { parseObjectPath, type Flavor, type JobStatus } from '@tc/contracts';
 import { Readable } from 'node:stream';
-import type { ContainerEngine } from './container-engine.js';
+import type { ContainerEngine, ExitInfo } from './container-engine.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { JobRepository } from '../db/job-repository.js';
 import type { LogRepository } from '../db/log-repository.js';
 import type { ImageCheckRepository } from '../db/image-check-repository.js';
+import type { PoolConfig } from '../config.js';
 import type { ResourcePools } from './resource-pools.js';
 import { EventType, type JobRecord } from '../jobs/job.js';
 import { checkImage } from './image-check.js';
@@ -31,7 +32,9 @@ export interface RunnerDeps {
   verdicts: ImageCheckRepository;
   engine: ContainerEngine;
   store: ObjectStore;
-  pools: ResourcePools;
+  pools: Pick<ResourcePools, 'flavor' | 'pool'>;
+  /** Between SIGTERM and SIGKILL when a job is stopped or runs out of time. */
+  stopGraceSeconds: number;
   /** Extra labels on every container (tests mark theirs for cleanup). */
   extraLabels?: Record<string, string>;
   log?: { error(obj: unknown, msg?: string): void; info(obj: unknown, msg?: string): void };
@@ -47,11 +50,14 @@ class StepError extends Error {
   }
 }
 
+/** Thrown between initialization steps when the user stopped the job meanwhile. */
+class StopRequested extends Error {}
+
 async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof StepError) throw err;
+    if (err instanceof StepError || err instanceof StopRequested) throw err;
     throw new StepError(name, (err as Error).message);
   }
 }
@@ -68,22 +74,44 @@ function describeStaging(what: string, r: StagingReport): string {
   return m;
 }
 
+/** One job being carried by this process: its containers, log sinks and what ends it. */
+interface Execution {
+  job: JobRecord;
+  hostnames: string[];
+  containers: (string | null)[];
+  network: string | null;
+  sinks: LogSink[];
+  /** Whether the containers were started (so outputs may exist and must be uploaded). */
+  started: boolean;
+  /** Whether the output upload was attempted; a failure there is not retried. */
+  finishing: boolean;
+  stopRequested: boolean;
+  timedOut: boolean;
+  failure: string | null;
+}
+
+/** Where a resumed node's log continues: lines the store already has are not taken again. */
+interface ResumePoint {
+  at: string;
+  count: number;
+}
+
 /**
- * Runs jobs on the engine: image check → create → stage code and data → start → capture logs →
- * upload outputs and logs → remove. The job's row is the source of truth; each step records an
- * event, and any failure ends the job in "Running failed" with the step and the error.
+ * Runs jobs on the engine: image check → network → containers → stage code and data → start →
+ * capture logs → upload outputs and logs → remove. The job's row is the source of truth; each
+ * step records an event, and any failure ends the job in "Running failed" with the step and the
+ * error. A job outlives this process: its containers keep running, and `recoverAfterRestart`
+ * picks them up where the stored log ends.
  */
 export class JobRunner {
   private readonly running = new Map<number, Promise<void>>();
+  private readonly executions = new Map<number, Execution>();
 
   constructor(private readonly deps: RunnerDeps) {}
 
-  /** Starts the job in the background; the promise is kept so shutdown and tests can wait. */
+  /** Runs an Initializing job in the background; the promise is kept so shutdown and tests can wait. */
   start(jobId: number): void {
-    const p = this.run(jobId)
-      .catch((err: unknown) => this.deps.log?.error({ err, jobId }, 'job runner crashed'))
-      .finally(() => this.running.delete(jobId));
-    this.running.set(jobId, p);
+    this.track(jobId, () => this.run(jobId));
   }
 
   /** Resolves when every job started so far has ended. */
@@ -91,87 +119,243 @@ export class JobRunner {
     while (this.running.size) await Promise.allSettled([...this.running.values()]);
   }
 
+  /** Whether this process is carrying the job (tests and shutdown use it). */
+  isActive(jobId: number): boolean {
+    return this.running.has(jobId);
+  }
+
   /**
-   * Jobs a previous process left unfinished. Picking up their containers where they were is the
-   * engine issue's reconciliation; until then they end as failed, with the reason, and their
-   * containers are removed so nothing runs unowned.
+   * Stops a job: Queuing ends Stopped at once; Initializing and Running go to Stopping, their
+   * containers get SIGTERM and, after the grace period, SIGKILL; outputs and logs are still
+   * uploaded, then the job is Stopped. Returns false when the job had already ended.
+   */
+  async stop(jobId: number): Promise<boolean> {
+    const { jobs } = this.deps;
+    const job = jobs.getById(jobId);
+    if (!job) return false;
+    if (job.status === 'Stopping') return true;
+    if (job.status === 'Queuing') {
+      if (jobs.transition(job.id, 'Queuing', 'Stopped', { endedAt: new Date().toISOString() })) {
+        this.event(job, EventType.status, 'job stopped while queuing');
+        return true;
+      }
+      return this.stop(jobId);
+    }
+    if (job.status !== 'Initializing' && job.status !== 'Running') return false;
+    if (!jobs.transition(job.id, job.status, 'Stopping')) return this.stop(jobId);
+    this.event(job, EventType.stop, `stop requested: SIGTERM, then SIGKILL after ${this.deps.stopGraceSeconds} s`);
+    const ex = this.executions.get(jobId);
+    if (ex) {
+      ex.stopRequested = true;
+      if (ex.started) void this.stopContainers(ex);
+    }
+    return true;
+  }
+
+  /**
+   * Carries on what a previous process left. Running and Stopping jobs whose containers are all
+   * there are followed again from where their stored logs end, and finish normally; a job with a
+   * container gone fails with the reason. Initializing jobs start over (nothing of theirs ran
+   * yet). Containers and networks of jobs that have ended are removed.
    */
   async recoverAfterRestart(): Promise<void> {
     const { jobs, engine } = this.deps;
-    const open = jobs.listByStatus(['Initializing', 'Queuing', 'Running', 'Stopping']);
-    for (const job of open) {
-      this.fail(job, job.status, 'recovery', `the server restarted while the job was ${job.status}; the job was not resumed`);
-    }
-    for (const c of await engine.listManaged({ [LABEL.managed]: '1' })) {
+    const containers = await engine.listManaged({ [LABEL.managed]: '1' });
+    const byJob = new Map<number, Map<number, string>>();
+    for (const c of containers) {
       const id = Number(c.labels[LABEL.jobId]);
-      const job = jobs.getById(id);
-      if (!job || !this.running.has(id)) await engine.remove(c.id).catch(() => undefined);
+      const node = Number(c.labels[LABEL.node]);
+      if (!Number.isInteger(id) || !Number.isInteger(node)) continue;
+      if (!byJob.has(id)) byJob.set(id, new Map());
+      byJob.get(id)!.set(node, c.id);
     }
+    const networks = await engine.listManagedNetworks({ [LABEL.managed]: '1' });
+    const networkOf = (id: number): string | null => networks.find((n) => Number(n.labels[LABEL.jobId]) === id)?.id ?? null;
+
+    for (const job of jobs.listByStatus(['Initializing', 'Running', 'Stopping'])) {
+      const found = byJob.get(job.id) ?? new Map<number, string>();
+      byJob.delete(job.id);
+      if (job.status === 'Initializing') {
+        for (const id of found.values()) await engine.remove(id).catch(() => undefined);
+        const net = networkOf(job.id);
+        if (net) await engine.removeNetwork(net).catch(() => undefined);
+        this.event(job, EventType.recovery, 'the server restarted while the job was initializing; initializing again');
+        this.start(job.id);
+        continue;
+      }
+      const ids = Array.from({ length: job.nodeCount }, (_, i) => found.get(i) ?? null);
+      this.event(job, EventType.recovery, 'the server restarted; following the job again');
+      this.track(job.id, () => this.resume(job.id, ids, networkOf(job.id)));
+    }
+    // Containers of jobs that ended (or that no row knows): nothing will ever read them.
+    for (const [jobId, nodes] of byJob) {
+      if (this.running.has(jobId)) continue;
+      for (const id of nodes.values()) await engine.remove(id).catch(() => undefined);
+    }
+    for (const n of networks) {
+      const id = Number(n.labels[LABEL.jobId]);
+      const job = jobs.getById(id);
+      if (!job || (!this.running.has(id) && !['Initializing', 'Running', 'Stopping'].includes(job.status))) {
+        await engine.removeNetwork(n.id).catch(() => undefined);
+      }
+    }
+  }
+
+  private track(jobId: number, fn: () => Promise<void>): void {
+    const p = fn()
+      .catch((err: unknown) => this.deps.log?.error({ err, jobId }, 'job runner crashed'))
+      .finally(() => {
+        this.running.delete(jobId);
+        this.executions.delete(jobId);
+      });
+    this.running.set(jobId, p);
   }
 
   private event(job: JobRecord, type: string, message: string): void {
     this.deps.jobs.addEvent(job.id, type, message);
   }
 
-  private fail(job: JobRecord, from: JobStatus, stepName: string, message: string): void {
-    const reason = `${stepName} failed: ${message}`;
-    if (this.deps.jobs.transition(job.id, from, 'Running failed', { reason, endedAt: new Date().toISOString() })) {
-      this.event(job, EventType.failed, reason);
-    }
+  private execution(job: JobRecord): Execution {
+    const hostnames = nodeHostnames(job.name, job.version, job.nodeCount);
+    const ex: Execution = {
+      job,
+      hostnames,
+      containers: hostnames.map(() => null),
+      network: null,
+      sinks: hostnames.map((_, i) => new LogSink(this.deps.logs, job.id, i)),
+      started: false,
+      finishing: false,
+      stopRequested: job.status === 'Stopping',
+      timedOut: false,
+      failure: null,
+    };
+    this.executions.set(job.id, ex);
+    return ex;
+  }
+
+  private flavorOf(job: JobRecord): { flavor: Flavor; pool: PoolConfig } {
+    const flavor = this.deps.pools.flavor(job.poolId, job.flavorId);
+    const pool = this.deps.pools.pool(job.poolId);
+    if (!flavor || !pool) throw new StepError('scheduling', `flavor ${job.flavorId} of pool ${job.poolId} is no longer configured`);
+    return { flavor, pool };
   }
 
   private async run(jobId: number): Promise<void> {
-    const { jobs, engine, store, pools } = this.deps;
-    const job = jobs.getById(jobId);
+    const job = this.deps.jobs.getById(jobId);
     if (!job || job.status !== 'Initializing') return;
-    const sink = new LogSink(this.deps.logs, job.id, 0);
-    const containers: string[] = [];
-    let status: JobStatus = 'Initializing';
-    let started = false;
-    let finishing = false;
+    const ex = this.execution(job);
     try {
-      const flavor = pools.flavor(job.flavorId);
-      if (!flavor) throw new StepError('scheduling', `flavor ${job.flavorId} is no longer configured`);
+      const { flavor, pool } = this.flavorOf(job);
+      await this.initialize(ex, flavor, pool);
+      await this.supervise(ex, flavor, new Map());
+      await this.finish(ex);
+      this.conclude(ex);
+    } catch (err) {
+      await this.abort(ex, err);
+    } finally {
+      await this.cleanUp(ex);
+    }
+  }
 
-      const check = await step('image check', () => checkImage(job.spec.algorithm.imagePath, { engine, verdicts: this.deps.verdicts }));
-      const checkMsg = check.passed
-        ? `image ${job.spec.algorithm.imagePath} passed the check (default user UID 1101)${check.cached ? ', verdict reused' : ''}`
-        : `image ${job.spec.algorithm.imagePath} failed the check: ${check.reason}`;
-      this.event(job, EventType.imageCheck, checkMsg);
-      sink.system(checkMsg);
-      if (!check.passed) throw new StepError('image check', check.reason ?? 'failed');
+  private async resume(jobId: number, containers: (string | null)[], network: string | null): Promise<void> {
+    const job = this.deps.jobs.getById(jobId);
+    if (!job) return;
+    const ex = this.execution(job);
+    ex.containers = containers;
+    ex.network = network;
+    ex.started = true;
+    try {
+      const missing = containers.map((c, i) => (c ? -1 : i)).filter((i) => i >= 0);
+      if (missing.length) {
+        throw new StepError(
+          'recovery',
+          `the container of ${missing.map((i) => `node ${i} (${ex.hostnames[i]})`).join(', ')} vanished while the server was down`,
+        );
+      }
+      const { flavor } = this.flavorOf(job);
+      const points = new Map<number, ResumePoint>();
+      ex.hostnames.forEach((_, i) => {
+        const p = this.deps.logs.resumePoint(job.id, i);
+        if (p) points.set(i, p);
+      });
+      if (ex.stopRequested) void this.stopContainers(ex);
+      await this.supervise(ex, flavor, points);
+      await this.finish(ex);
+      this.conclude(ex);
+    } catch (err) {
+      await this.abort(ex, err);
+    } finally {
+      await this.cleanUp(ex);
+    }
+  }
 
-      const hostnames = nodeHostnames(job.name, job.version, job.nodeCount);
-      const code = parseObjectPath(job.spec.algorithm.codeDir);
-      const dataUrl = job.spec.data.source === 'path' ? job.spec.data.path : '';
-      if (job.spec.data.source !== 'path') throw new StepError('data download', 'datasets are not supported yet; use a data path');
-      const data = parseObjectPath(job.spec.data.path);
-      const codeFolder = lastSegment(code.prefix);
+  private checkStop(ex: Execution): void {
+    if (ex.stopRequested) throw new StopRequested();
+  }
 
+  /** Image check, network, containers, staging, start; ends with the job Running. */
+  private async initialize(ex: Execution, flavor: Flavor, pool: PoolConfig): Promise<void> {
+    const { jobs, engine, store } = this.deps;
+    const { job, hostnames } = ex;
+    const log0 = ex.sinks[0]!;
+
+    const check = await step('image check', () => checkImage(job.spec.algorithm.imagePath, { engine, verdicts: this.deps.verdicts }));
+    const checkMsg = check.passed
+      ? `image ${job.spec.algorithm.imagePath} passed the check (default user UID 1101)${check.cached ? ', verdict reused' : ''}`
+      : `image ${job.spec.algorithm.imagePath} failed the check: ${check.reason}`;
+    this.event(job, EventType.imageCheck, checkMsg);
+    log0.system(checkMsg);
+    if (!check.passed) throw new StepError('image check', check.reason ?? 'failed');
+    this.checkStop(ex);
+
+    if (job.spec.data.source !== 'path') throw new StepError('data download', 'datasets are not supported yet; use a data path');
+    const code = parseObjectPath(job.spec.algorithm.codeDir);
+    const dataUrl = job.spec.data.path;
+    const data = parseObjectPath(dataUrl);
+    const codeFolder = lastSegment(code.prefix);
+    const labels = (node: number): Record<string, string> => ({
+      ...this.deps.extraLabels,
+      [LABEL.managed]: '1',
+      [LABEL.jobId]: String(job.id),
+      [LABEL.jobName]: job.name,
+      [LABEL.jobVersion]: job.version,
+      [LABEL.node]: String(node),
+    });
+
+    let networkMode = pool.network ? 'bridge' : 'none';
+    if (job.nodeCount > 1) {
+      // Nodes find each other by hostname on a network of their own; internal unless the pool
+      // lets jobs reach out, so a distributed job is no more connected than a standalone one.
+      const name = `tc-${hostnames[0]!.replace(/-0$/, '')}-${job.id}`;
+      ex.network = await step('network creation', () => engine.createNetwork(name, labels(-1), !pool.network));
+      networkMode = name;
+    }
+
+    for (let i = 0; i < job.nodeCount; i++) {
       const id = await step('container creation', () =>
         engine.createContainer({
-          name: `tc-${hostnames[0]}-${job.id}`,
+          name: `tc-${hostnames[i]}-${job.id}`,
           image: job.spec.algorithm.imagePath,
           cmd: ['/bin/sh', '-c', job.spec.algorithm.bootCommand],
-          env: nodeEnvironment({ spec: job.spec, version: job.version, index: 0, hostnames, dataUrl }),
-          labels: {
-            ...this.deps.extraLabels,
-            [LABEL.managed]: '1',
-            [LABEL.jobId]: String(job.id),
-            [LABEL.jobName]: job.name,
-            [LABEL.jobVersion]: job.version,
-            [LABEL.node]: '0',
-          },
-          hostname: hostnames[0]!,
+          env: nodeEnvironment({ spec: job.spec, version: job.version, index: i, hostnames, dataUrl }),
+          labels: labels(i),
+          hostname: hostnames[i]!,
           nanoCpus: Math.round(flavor.vcpus * 1e9),
           memoryBytes: Math.round(flavor.memoryGiB * GiB),
           pidsLimit: PIDS_LIMIT,
-          networkMode: 'none',
+          gpus: flavor.gpus,
+          networkMode,
+          ...(ex.network ? { networkAliases: [hostnames[i]!] } : {}),
         }),
       );
-      containers.push(id);
-      jobs.updateNode(job.id, 0, { containerId: id, state: 'created' });
+      ex.containers[i] = id;
+      jobs.updateNode(job.id, i, { containerId: id, state: 'created' });
+    }
 
+    const on = (i: number): string => (job.nodeCount > 1 ? ` on node ${i}` : '');
+    for (let i = 0; i < job.nodeCount; i++) {
+      const id = ex.containers[i]!;
+      const sink = ex.sinks[i]!;
       await step('code download', async () => {
         const s = stagingTar(
           store,
@@ -179,17 +363,17 @@ export class JobRunner {
           skeletonDirs(codeFolder),
         );
         await engine.putArchive(id, '/', s.tar);
-        const r = await s.report;
-        const msg = describeStaging(`code downloaded to /home/work/user-job-dir/${codeFolder}/`, r);
+        const msg = describeStaging(`code downloaded to /home/work/user-job-dir/${codeFolder}/${on(i)}`, await s.report);
         this.event(job, EventType.codeDownload, msg);
         sink.system(msg);
       });
+      this.checkStop(ex);
 
       await step('data download', async () => {
         const s = stagingTar(store, { bucket: data.bucket, prefix: data.prefix, dest: 'home/work/data' });
         await engine.putArchive(id, '/', s.tar);
         const r = await s.report;
-        const msg = describeStaging('data downloaded to /home/work/data/', r);
+        const msg = describeStaging(`data downloaded to /home/work/data/${on(i)}`, r);
         this.event(job, EventType.dataDownload, msg);
         sink.system(msg);
         for (const n of r.skippedLong) sink.system(`skipped data file with a name over 255 characters: ${n}`);
@@ -200,71 +384,225 @@ export class JobRunner {
           );
         }
       });
+      this.checkStop(ex);
+    }
 
-      await step('container start', () => engine.start(id));
-      started = true;
-      const startedAt = new Date().toISOString();
-      if (!jobs.transition(job.id, 'Initializing', 'Running', { startedAt })) {
-        throw new StepError('container start', 'the job was changed while starting');
-      }
-      status = 'Running';
-      jobs.updateNode(job.id, 0, { state: 'running' });
-      this.event(job, EventType.nodeStarted, `node 0 (${hostnames[0]}) started`);
-
-      const logsDone = engine.followLogs(id, (l) => sink.add(l.stream, l.text, l.at));
-      const exit = await step('running', () => engine.wait(id));
-      await logsDone.catch((err: unknown) => sink.system(`log capture ended early: ${(err as Error).message}`));
-      jobs.updateNode(job.id, 0, { state: 'exited', exitCode: exit.exitCode });
-      this.event(job, EventType.nodeExited, `node 0 exited with code ${exit.exitCode}${exit.oomKilled ? ' (killed: out of memory)' : ''}`);
-
-      finishing = true;
-      await this.finish(job, id, sink);
-      if (exit.exitCode !== 0) {
-        const why = exit.oomKilled
-          ? `boot command was killed for exceeding the flavor's memory (${flavor.memoryGiB} GiB), exit code ${exit.exitCode}`
-          : `boot command exited with code ${exit.exitCode}`;
-        throw new StepError('training', why);
-      }
-      if (jobs.transition(job.id, 'Running', 'Successful', { endedAt: new Date().toISOString() })) {
-        this.event(job, EventType.status, 'job succeeded');
-      }
-    } catch (err) {
-      const e = err instanceof StepError ? err : new StepError('runner', (err as Error).message);
-      sink.system(`${e.step} failed: ${e.message}`);
-      // Outputs and logs are kept on failure too, when the container got far enough to have them.
-      if (started && !finishing && containers[0]) await this.finish(job, containers[0], sink).catch(() => undefined);
-      else if (!started) await this.uploadLog(job, sink).catch(() => undefined);
-      this.fail(job, status, e.step, e.message);
-    } finally {
-      sink.flush();
-      for (const c of containers) await engine.remove(c).catch((err: unknown) => this.deps.log?.error({ err }, 'container removal failed'));
+    for (let i = 0; i < job.nodeCount; i++) {
+      await step('container start', () => engine.start(ex.containers[i]!));
+      ex.started = true;
+      jobs.updateNode(job.id, i, { state: 'running' });
+      this.event(job, EventType.nodeStarted, `node ${i} (${hostnames[i]}) started`);
+    }
+    if (!jobs.transition(job.id, 'Initializing', 'Running', { startedAt: new Date().toISOString() })) {
+      // Stopped while the containers were starting: they run until the stop takes them down.
+      if (jobs.getById(job.id)?.status !== 'Stopping') throw new StepError('container start', 'the job was changed while starting');
+      ex.stopRequested = true;
+      void this.stopContainers(ex);
     }
   }
 
-  /** Output upload, then log upload; each failure is its own step error. */
-  private async finish(job: JobRecord, containerId: string, sink: LogSink): Promise<void> {
-    const out = parseObjectPath(job.spec.trainOutput);
-    await step('output upload', async () => {
-      const archive = await this.deps.engine.getArchive(containerId, OUTPUT_DIR);
-      const r = await uploadOutputs(archive, this.deps.store, out.bucket, out.prefix);
-      let msg = `outputs uploaded to ${job.spec.trainOutput}: ${plural(r.files, 'file')}, ${r.bytes} bytes`;
-      if (r.skipped.length) msg += `; not uploaded (links or special files): ${r.skipped.join(', ')}`;
-      this.event(job, EventType.outputUpload, msg);
-      sink.system(msg);
-    });
-    await this.uploadLog(job, sink);
+  /**
+   * Follows every node's log and waits for every node to exit. The first node that fails ends
+   * the job: the others are stopped. A max runtime, when set, stops all of them when it passes.
+   */
+  private async supervise(ex: Execution, flavor: Flavor, resumeAt: Map<number, ResumePoint>): Promise<void> {
+    const { jobs, engine } = this.deps;
+    const { job, hostnames } = ex;
+    const timer = this.maxRuntimeTimer(ex);
+    try {
+      const nodes = ex.containers.map(async (id, i) => {
+        const sink = ex.sinks[i]!;
+        const point = resumeAt.get(i);
+        let skip = point?.count ?? 0;
+        const since = point ? new Date(point.at) : undefined;
+        const logsDone = engine.followLogs(
+          id!,
+          (l) => {
+            // The engine repeats the millisecond the stored log ends in; its first `count`
+            // lines there are stored already, in this same order.
+            if (since && skip > 0 && l.at.getTime() === since.getTime()) {
+              skip -= 1;
+              return;
+            }
+            sink.add(l.stream, l.text, l.at);
+          },
+          since,
+        );
+        let exit: ExitInfo;
+        try {
+          exit = await engine.wait(id!);
+        } catch (err) {
+          await logsDone.catch(() => undefined);
+          this.nodeFailed(ex, `node ${i} (${hostnames[i]}): ${(err as Error).message}`);
+          return;
+        }
+        await logsDone.catch((err: unknown) => sink.system(`log capture ended early: ${(err as Error).message}`));
+        jobs.updateNode(job.id, i, { state: 'exited', exitCode: exit.exitCode });
+        const oom = exit.oomKilled ? ' (killed: out of memory)' : '';
+        this.event(job, EventType.nodeExited, `node ${i} (${hostnames[i]}) exited with code ${exit.exitCode}${oom}`);
+        if (exit.exitCode !== 0) {
+          const who = job.nodeCount > 1 ? `node ${i} (${hostnames[i]})` : 'boot command';
+          this.nodeFailed(
+            ex,
+            exit.oomKilled
+              ? `${who} was killed for exceeding the flavor's memory (${flavor.memoryGiB} GiB), exit code ${exit.exitCode}`
+              : `${who} exited with code ${exit.exitCode}`,
+          );
+        }
+      });
+      await Promise.all(nodes);
+    } finally {
+      if (timer) clearTimeout(timer);
+      for (const s of ex.sinks) s.flush();
+    }
   }
 
-  private async uploadLog(job: JobRecord, sink: LogSink): Promise<void> {
+  /** Records the first failure (a stop or timeout is not one) and stops the other nodes. */
+  private nodeFailed(ex: Execution, why: string): void {
+    if (ex.failure || ex.stopRequested || ex.timedOut) return;
+    ex.failure = why;
+    if (ex.job.nodeCount > 1) ex.sinks[0]!.system(`${why}; stopping the other nodes`);
+    void this.stopContainers(ex);
+  }
+
+  private maxRuntimeTimer(ex: Execution): NodeJS.Timeout | null {
+    const minutes = ex.job.spec.maxRuntimeMinutes;
+    if (!minutes) return null;
+    const started = Date.parse(this.deps.jobs.getById(ex.job.id)?.startedAt ?? new Date().toISOString());
+    const left = Math.max(0, started + minutes * 60_000 - Date.now());
+    return setTimeout(() => {
+      if (ex.stopRequested || ex.failure) return;
+      ex.timedOut = true;
+      const msg = `max runtime of ${plural(minutes, 'minute')} exceeded; stopping the job`;
+      this.event(ex.job, EventType.maxRuntime, msg);
+      ex.sinks[0]!.system(msg);
+      void this.stopContainers(ex);
+    }, left);
+  }
+
+  private async stopContainers(ex: Execution): Promise<void> {
+    await Promise.all(
+      ex.containers.map((id) =>
+        id
+          ? this.deps.engine
+              .stop(id, this.deps.stopGraceSeconds)
+              .catch((err: unknown) => this.deps.log?.error({ err, jobId: ex.job.id }, 'stopping a container failed'))
+          : undefined,
+      ),
+    );
+  }
+
+  /** Sets the final status from how the run ended. */
+  private conclude(ex: Execution): void {
+    const { jobs } = this.deps;
+    const { job } = ex;
+    const now = new Date().toISOString();
+    const current = jobs.getById(job.id)?.status;
+    if (current === 'Stopping') {
+      if (jobs.transition(job.id, 'Stopping', 'Stopped', { endedAt: now })) this.event(job, EventType.status, 'job stopped');
+      return;
+    }
+    if (ex.timedOut) {
+      this.endFailed(job, 'Running', `max runtime exceeded: the job ran longer than ${plural(job.spec.maxRuntimeMinutes ?? 0, 'minute')}`);
+      return;
+    }
+    if (ex.failure) {
+      this.endFailed(job, 'Running', `training failed: ${ex.failure}`);
+      return;
+    }
+    if (jobs.transition(job.id, 'Running', 'Successful', { endedAt: now })) this.event(job, EventType.status, 'job succeeded');
+  }
+
+  private endFailed(job: JobRecord, from: JobStatus, reason: string): void {
+    if (this.deps.jobs.transition(job.id, from, 'Running failed', { reason, endedAt: new Date().toISOString() })) {
+      this.event(job, EventType.failed, reason);
+    }
+  }
+
+  /** A step failed or a stop came during initialization: keep what can be kept, then end. */
+  private async abort(ex: Execution, err: unknown): Promise<void> {
+    const { job } = ex;
+    const sink = ex.sinks[0]!;
+    if (err instanceof StopRequested || (ex.stopRequested && !(err instanceof StepError))) {
+      sink.system('stopped before the training started');
+      await this.uploadLogs(ex).catch(() => undefined);
+      this.conclude(ex);
+      return;
+    }
+    const e = err instanceof StepError ? err : new StepError('runner', (err as Error).message);
+    sink.system(`${e.step} failed: ${e.message}`);
+    if (ex.started && !ex.finishing) {
+      // Outputs and logs are kept on failure too: stop what still runs, then collect.
+      await this.stopContainers(ex);
+      await this.finish(ex).catch(() => undefined);
+    } else {
+      await this.uploadLogs(ex).catch(() => undefined);
+    }
+    const current = this.deps.jobs.getById(job.id)?.status;
+    if (current === 'Initializing' || current === 'Running' || current === 'Stopping') {
+      this.endFailed(job, current, `${e.step} failed: ${e.message}`);
+    }
+  }
+
+  private async cleanUp(ex: Execution): Promise<void> {
+    for (const s of ex.sinks) s.flush();
+    for (const c of ex.containers) {
+      if (c) await this.deps.engine.remove(c).catch((err: unknown) => this.deps.log?.error({ err }, 'container removal failed'));
+    }
+    if (ex.network)
+      await this.deps.engine.removeNetwork(ex.network).catch((err: unknown) => this.deps.log?.error({ err }, 'network removal failed'));
+  }
+
+  /**
+   * Output upload, then log upload; each failure is its own step error. Every node's outputs go
+   * to the Training Output Path, node 0 last, so the chief's files win a name clash.
+   */
+  private async finish(ex: Execution): Promise<void> {
+    const { job } = ex;
+    const out = parseObjectPath(job.spec.trainOutput);
+    ex.finishing = true;
+    await step('output upload', async () => {
+      let files = 0;
+      let bytes = 0;
+      const skipped: string[] = [];
+      for (let i = ex.containers.length - 1; i >= 0; i--) {
+        const id = ex.containers[i];
+        if (!id) continue;
+        const archive = await this.deps.engine.getArchive(id, OUTPUT_DIR);
+        const r = await uploadOutputs(archive, this.deps.store, out.bucket, out.prefix);
+        files += r.files;
+        bytes += r.bytes;
+        skipped.push(...r.skipped);
+      }
+      let msg = `outputs uploaded to ${job.spec.trainOutput}: ${plural(files, 'file')}, ${bytes} bytes`;
+      if (job.nodeCount > 1) msg += ` from ${job.nodeCount} nodes`;
+      if (skipped.length) msg += `; not uploaded (links or special files): ${skipped.join(', ')}`;
+      this.event(job, EventType.outputUpload, msg);
+      ex.sinks[0]!.system(msg);
+    });
+    await this.uploadLogs(ex);
+  }
+
+  private async uploadLogs(ex: Execution): Promise<void> {
+    const { job } = ex;
     if (!job.spec.logPath) return;
     const dest = parseObjectPath(job.spec.logPath);
-    const key = `${dest.prefix}${job.name}-${job.version}-worker-0.log`;
     await step('log upload', async () => {
-      sink.system(`uploading the log to ${job.spec.logPath}${key.slice(dest.prefix.length)}`);
-      sink.flush();
-      const body = Readable.from(this.deps.logs.text(job.id, 0));
-      await this.deps.store.upload(dest.bucket, key, body, 'text/plain; charset=utf-8');
-      this.event(job, EventType.logUpload, `log uploaded to ${job.spec.logPath}${key.slice(dest.prefix.length)}`);
+      const names: string[] = [];
+      for (let i = 0; i < job.nodeCount; i++) {
+        const name = `${job.name}-${job.version}-worker-${i}.log`;
+        const sink = ex.sinks[i]!;
+        sink.system(`uploading the log to ${job.spec.logPath}${name}`);
+        sink.flush();
+        await this.deps.store.upload(
+          dest.bucket,
+          `${dest.prefix}${name}`,
+          Readable.from(this.deps.logs.text(job.id, i)),
+          'text/plain; charset=utf-8',
+        );
+        names.push(name);
+      }
+      this.event(job, EventType.logUpload, `log uploaded to ${job.spec.logPath}${names.length === 1 ? names[0] : `: ${names.join(', ')}`}`);
     });
   }
 }

@@ -1,4 +1,5 @@
 import type { CreateTrainingJobRequest, Flavor, ResourcePool } from '@tc/contracts';
+import type { PoolConfig } from '../config.js';
 import { InvalidInputError } from '../errors.js';
 
 export const PUBLIC_POOL_ID = 'public';
@@ -15,66 +16,155 @@ export interface Placement {
   nodes: number;
 }
 
-/** Pools and flavors from configuration; the public pool's capacity is read from the engine. */
+export const NO_CAPACITY: Capacity = { vcpus: 0, memoryGiB: 0, gpus: 0 };
+
+/** flavor × nodes, what a job holds while it has containers. */
+export function demand(flavor: Flavor, nodes: number): Capacity {
+  return { vcpus: flavor.vcpus * nodes, memoryGiB: flavor.memoryGiB * nodes, gpus: flavor.gpus * nodes };
+}
+
+export function addCapacity(a: Capacity, b: Capacity): Capacity {
+  return { vcpus: a.vcpus + b.vcpus, memoryGiB: a.memoryGiB + b.memoryGiB, gpus: a.gpus + b.gpus };
+}
+
+/** Whether `need` fits in `total` minus `used`; a small epsilon absorbs float sums of GiB. */
+export function fits(need: Capacity, total: Capacity, used: Capacity = NO_CAPACITY): boolean {
+  const eps = 1e-9;
+  return (
+    used.vcpus + need.vcpus <= total.vcpus + eps &&
+    used.memoryGiB + need.memoryGiB <= total.memoryGiB + eps &&
+    used.gpus + need.gpus <= total.gpus + eps
+  );
+}
+
+function describe(c: Capacity): string {
+  return `${+c.vcpus.toFixed(2)} vCPUs, ${+c.memoryGiB.toFixed(2)} GiB, ${c.gpus} GPUs`;
+}
+
+/**
+ * Pools and flavors from configuration. The public pool's capacity is the engine's (read at
+ * start and on every listing); a dedicated pool has a configured share, never more than the
+ * engine has.
+ */
 export class ResourcePools {
+  private engineCapacity: Capacity | null = null;
+
   constructor(
-    private readonly flavors: readonly Flavor[],
-    private readonly capacity: () => Promise<Capacity>,
-    private readonly used: () => Capacity,
+    private readonly pools: readonly PoolConfig[],
+    private readonly readEngineCapacity: () => Promise<Capacity>,
   ) {}
 
-  async list(): Promise<ResourcePool[]> {
-    const capacity = await this.capacity();
-    const used = this.used();
-    const types = [...new Set(this.flavors.map((f) => f.type))];
-    return [
-      {
-        id: PUBLIC_POOL_ID,
-        name: 'Public resource pool (this host)',
-        types,
-        flavors: [...this.flavors],
-        capacity,
+  /** Reads the engine's capacity; keeps the last known value when the engine does not answer. */
+  async refresh(): Promise<void> {
+    try {
+      this.engineCapacity = await this.readEngineCapacity();
+    } catch {
+      // Unknown capacity only relaxes the submit-time "could never fit" check.
+    }
+  }
+
+  /** null until the engine has answered once. */
+  capacityOf(poolId: string): Capacity | null {
+    const pool = this.pool(poolId);
+    if (!pool || !this.engineCapacity) return null;
+    if (!pool.capacity) return this.engineCapacity;
+    const e = this.engineCapacity;
+    return {
+      vcpus: Math.min(pool.capacity.vcpus, e.vcpus),
+      memoryGiB: Math.min(pool.capacity.memoryGiB, e.memoryGiB),
+      gpus: Math.min(pool.capacity.gpus, e.gpus),
+    };
+  }
+
+  pool(id: string): PoolConfig | undefined {
+    return this.pools.find((p) => p.id === id);
+  }
+
+  ids(): string[] {
+    return this.pools.map((p) => p.id);
+  }
+
+  flavor(poolId: string, flavorId: string): Flavor | undefined {
+    return this.pool(poolId)?.flavors.find((f) => f.id === flavorId);
+  }
+
+  async list(usage: (poolId: string) => { used: Capacity; queued: number }): Promise<ResourcePool[]> {
+    await this.refresh();
+    return this.pools.map((p) => {
+      const capacity = this.capacityOf(p.id) ?? NO_CAPACITY;
+      const { used, queued } = usage(p.id);
+      return {
+        id: p.id,
+        name: p.name,
+        types: [...new Set(p.flavors.map((f) => f.type))],
+        flavors: [...p.flavors],
+        capacity: { ...capacity, memoryGiB: +capacity.memoryGiB.toFixed(2) },
         free: {
-          vcpus: Math.max(0, capacity.vcpus - used.vcpus),
+          vcpus: Math.max(0, +(capacity.vcpus - used.vcpus).toFixed(2)),
           memoryGiB: Math.max(0, +(capacity.memoryGiB - used.memoryGiB).toFixed(2)),
           gpus: Math.max(0, capacity.gpus - used.gpus),
         },
-      },
-    ];
+        queued,
+      };
+    });
   }
 
-  flavor(id: string): Flavor | undefined {
-    return this.flavors.find((f) => f.id === id);
-  }
-
-  /** The placement a request asks for; omitted resources mean the smallest CPU flavor, 1 node. */
+  /**
+   * The placement a request asks for, or a 400 naming the field: unknown pool or flavor, a type
+   * the flavor is not, GPUs the pool does not have, or a job bigger than the whole pool (it could
+   * never start, so it is not queued). Omitted resources mean the public pool's smallest CPU
+   * flavor, 1 node.
+   */
   place(resources: CreateTrainingJobRequest['resources']): Placement {
     if (!resources) {
-      const smallest = [...this.flavors].filter((f) => f.type === 'CPU').sort((a, b) => a.vcpus - b.vcpus || a.memoryGiB - b.memoryGiB)[0];
+      const pub = this.pool(PUBLIC_POOL_ID) ?? this.pools[0]!;
+      const smallest = pub.flavors.filter((f) => f.type === 'CPU').sort((a, b) => a.vcpus - b.vcpus || a.memoryGiB - b.memoryGiB)[0];
       if (!smallest)
         throw new InvalidInputError([{ path: 'resources', message: 'no CPU flavor is configured; choose resources explicitly' }]);
-      return { pool: PUBLIC_POOL_ID, flavor: smallest, nodes: 1 };
+      return this.checkFits({ pool: pub.id, flavor: smallest, nodes: 1 });
     }
-    const pool = resources.pool || PUBLIC_POOL_ID;
-    if (pool !== PUBLIC_POOL_ID) {
-      throw new InvalidInputError([{ path: 'resources.pool', message: `unknown resource pool "${pool}"; available: ${PUBLIC_POOL_ID}` }]);
+    const poolId = resources.pool || PUBLIC_POOL_ID;
+    const pool = this.pool(poolId);
+    if (!pool) {
+      throw new InvalidInputError([
+        { path: 'resources.pool', message: `unknown resource pool "${poolId}"; available: ${this.ids().join(', ')}` },
+      ]);
     }
-    const flavor = this.flavor(resources.flavor);
+    const flavor = this.flavor(poolId, resources.flavor);
     if (!flavor) {
-      const ids = this.flavors.map((f) => f.id).join(', ');
-      throw new InvalidInputError([{ path: 'resources.flavor', message: `unknown flavor "${resources.flavor}"; available: ${ids}` }]);
+      const ids = pool.flavors.map((f) => f.id).join(', ');
+      throw new InvalidInputError([
+        { path: 'resources.flavor', message: `unknown flavor "${resources.flavor}" in pool ${poolId}; available: ${ids}` },
+      ]);
     }
     if (flavor.type !== resources.type) {
       throw new InvalidInputError([
         { path: 'resources.type', message: `flavor ${flavor.id} is of type ${flavor.type}, not ${resources.type}` },
       ]);
     }
-    if (resources.nodes > 1) {
-      // Distributed jobs need the per-job network and multi-node lifecycle, which are not built yet.
+    const capacity = this.capacityOf(poolId);
+    if (flavor.gpus > 0 && capacity && capacity.gpus === 0) {
       throw new InvalidInputError([
-        { path: 'resources.nodes', message: 'distributed training (Compute Nodes > 1) is not supported yet; use 1' },
+        {
+          path: 'resources.flavor',
+          message: `flavor ${flavor.id} needs ${flavor.gpus} GPU(s), but pool ${poolId} has no GPUs; choose a CPU flavor`,
+        },
       ]);
     }
-    return { pool, flavor, nodes: resources.nodes };
+    return this.checkFits({ pool: poolId, flavor, nodes: resources.nodes });
+  }
+
+  private checkFits(p: Placement): Placement {
+    const capacity = this.capacityOf(p.pool);
+    const need = demand(p.flavor, p.nodes);
+    if (capacity && !fits(need, capacity)) {
+      throw new InvalidInputError([
+        {
+          path: p.nodes > 1 ? 'resources.nodes' : 'resources.flavor',
+          message: `${p.flavor.id} × ${p.nodes} node(s) needs ${describe(need)}, more than pool ${p.pool} has in all (${describe(capacity)}); it could never start`,
+        },
+      ]);
+    }
+    return p;
   }
 }

@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 import type { JobService } from '../jobs/job-service.js';
 
 const errors = { 400: ApiError, 404: ApiError };
+const conflict = { ...errors, 409: ApiError };
 
 export function trainingJobRoutes(jobs: JobService): FastifyPluginAsyncZod {
   return async (app) => {
@@ -27,7 +28,36 @@ export function trainingJobRoutes(jobs: JobService): FastifyPluginAsyncZod {
           response: { 201: TrainingJob, 400: ApiError },
         },
       },
-      async (req, reply) => reply.status(201).send(jobs.create(req.body)),
+      async (req, reply) => reply.status(201).send(await jobs.create(req.body)),
+    );
+
+    app.post(
+      '/training-jobs/:name/versions/:version/stop',
+      {
+        schema: {
+          tags: ['training jobs'],
+          summary: 'Stop a job: SIGTERM, then SIGKILL after the grace period; outputs and logs are still uploaded',
+          params: JobParams,
+          response: { 200: TrainingJob, ...conflict },
+        },
+      },
+      async (req) => jobs.stop(req.params.name, req.params.version),
+    );
+
+    app.delete(
+      '/training-jobs/:name/versions/:version',
+      {
+        schema: {
+          tags: ['training jobs'],
+          summary: 'Delete a job that has ended (its files in object storage stay)',
+          params: JobParams,
+          response: { 204: z.null(), ...conflict },
+        },
+      },
+      async (req, reply) => {
+        jobs.delete(req.params.name, req.params.version);
+        return reply.status(204).send(null);
+      },
     );
 
     app.get(

@@ -10,8 +10,11 @@ import {
 import type { JobRepository } from '../db/job-repository.js';
 import type { LogRepository } from '../db/log-repository.js';
 import type { ResourcePools } from '../engine/resource-pools.js';
+import type { Scheduler } from '../engine/scheduler.js';
+import type { ObjectStore } from '../storage/object-store.js';
 import { nodeHostnames } from '../engine/job-env.js';
-import { InvalidInputError, NotFoundError } from '../errors.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
+import { checkStoragePaths } from './storage-checks.js';
 import { EventType, type JobRecord } from './job.js';
 import { toSummary, toTrainingJob } from './job-view.js';
 import { parseVersion } from './version.js';
@@ -20,15 +23,21 @@ export interface JobServiceDeps {
   jobs: JobRepository;
   logs: Pick<LogRepository, 'page' | 'text'>;
   pools: Pick<ResourcePools, 'place'>;
-  runner: { start(jobId: number): void };
+  scheduler: Pick<Scheduler, 'admit' | 'position' | 'positions'>;
+  runner: { stop(jobId: number): Promise<boolean> };
+  store: ObjectStore;
+  /** The console's region: buckets elsewhere are refused at submit. */
+  region: string;
 }
 
 /** Training-job use cases; routes stay one-liners over these. */
 export class JobService {
   constructor(private readonly d: JobServiceDeps) {}
 
-  create(req: CreateTrainingJobRequest): TrainingJob {
+  async create(req: CreateTrainingJobRequest): Promise<TrainingJob> {
     const placement = this.d.pools.place(req.resources);
+    const checked = await checkStoragePaths(req, this.d.store, this.d.region);
+    if (checked.errors.length) throw new InvalidInputError(checked.errors);
     const job = this.d.jobs.createWithNextVersion({
       name: req.name,
       description: req.description ?? null,
@@ -48,8 +57,27 @@ export class JobService {
       EventType.created,
       `job ${job.name} ${job.version} created on ${placement.pool} with flavor ${placement.flavor.id} × ${placement.nodes}`,
     );
-    this.d.runner.start(job.id);
-    return this.view(job);
+    for (const w of checked.warnings) this.d.jobs.addEvent(job.id, EventType.warning, w);
+    this.d.scheduler.admit(job);
+    return this.view(this.d.jobs.getById(job.id)!);
+  }
+
+  /** Stops the job (see JobRunner.stop); a job that has already ended is a 409. */
+  async stop(name: string, version: string): Promise<TrainingJob> {
+    const job = this.find(name, version);
+    if (!(await this.d.runner.stop(job.id))) {
+      throw new ConflictError(`training job ${name} ${version} has already ended (${this.d.jobs.getById(job.id)?.status ?? job.status})`);
+    }
+    return this.view(this.d.jobs.getById(job.id)!);
+  }
+
+  /** Deletes a job that has ended, with its events and logs; its stored outputs stay. */
+  delete(name: string, version: string): void {
+    const job = this.find(name, version);
+    if (!isTerminal(job.status)) {
+      throw new ConflictError(`training job ${name} ${version} is ${job.status}; stop it before deleting it`);
+    }
+    this.d.jobs.delete(job.id);
   }
 
   get(name: string, version: string): TrainingJob {
@@ -63,7 +91,8 @@ export class JobService {
       limit: q.pageSize,
       offset: (q.page - 1) * q.pageSize,
     });
-    return { items: items.map(toSummary), total };
+    const positions = items.some((j) => j.status === 'Queuing') ? this.d.scheduler.positions() : new Map<number, number>();
+    return { items: items.map((j) => toSummary(j, positions.get(j.id) ?? null)), total };
   }
 
   logs(name: string, version: string, q: LogsQuery): LogPage {
@@ -104,6 +133,6 @@ export class JobService {
   }
 
   private view(job: JobRecord): TrainingJob {
-    return toTrainingJob(job, this.d.jobs.nodes(job.id), this.d.jobs.events(job.id));
+    return toTrainingJob(job, this.d.scheduler.position(job), this.d.jobs.nodes(job.id), this.d.jobs.events(job.id));
   }
 }

@@ -2,12 +2,13 @@ import type { TrainingJob, TrainingJobSummary } from '@tc/contracts';
 import type { JobEventRecord, JobNodeRecord, JobRecord } from './job.js';
 
 /** Contract shapes from domain records: an allowlist, so internals (container IDs) stay inside. */
-export function toSummary(job: JobRecord): TrainingJobSummary {
+export function toSummary(job: JobRecord, queuePosition: number | null): TrainingJobSummary {
   return {
     name: job.name,
     version: job.version,
     status: job.status,
     reason: job.reason,
+    queuePosition,
     flavor: job.flavorId,
     nodes: job.nodeCount,
     createdAt: job.createdAt,
@@ -16,7 +17,7 @@ export function toSummary(job: JobRecord): TrainingJobSummary {
   };
 }
 
-export function toTrainingJob(job: JobRecord, nodes: JobNodeRecord[], events: JobEventRecord[]): TrainingJob {
+export function toTrainingJob(job: JobRecord, queuePosition: number | null, nodes: JobNodeRecord[], events: JobEventRecord[]): TrainingJob {
   return {
     id: String(job.id),
     name: job.name,
@@ -24,6 +25,7 @@ export function toTrainingJob(job: JobRecord, nodes: JobNodeRecord[], events: Jo
     description: job.description ?? undefined,
     status: job.status,
     reason: job.reason,
+    queuePosition,
     spec: job.spec,
     createdAt: job.createdAt,
     startedAt: job.startedAt,

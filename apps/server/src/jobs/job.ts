@@ -34,6 +34,10 @@ export interface JobEventRecord {
 /** Event types of the timeline; the string is what clients see. */
 export const EventType = {
   created: 'created',
+  queued: 'queued',
+  stop: 'stop',
+  maxRuntime: 'max-runtime',
+  recovery: 'recovery',
   imageCheck: 'image-check',
   codeDownload: 'code-download',
   dataDownload: 'data-download',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeTestContainers, removeTestImages, buildTestImage } from '../support/images.js';
-import { startTestConsole, type TestConsole } from '../support/console.js';
+import { startTestConsole, uploadText, waitFor, type TestConsole } from '../support/console.js';
 
 let tc: TestConsole;
 let rootImage: string;
@@ -8,6 +8,7 @@ let rootImage: string;
 beforeAll(async () => {
   tc = await startTestConsole('embedded');
   rootImage = await buildTestImage('root');
+  await uploadText(tc.store, 'bkt', { 'code/train.sh': 'true', 'data/a.csv': 'x,y' });
 });
 afterAll(async () => {
   await tc?.close();
@@ -59,7 +60,7 @@ describe('create: bad input is a 400 naming every field', () => {
     expect(res.json().error).toBeTruthy();
   });
 
-  it('refuses an unknown flavor and a distributed job for now, naming the field', async () => {
+  it('refuses an unknown flavor, and a job larger than the whole pool, naming the field', async () => {
     const flavor = await tc.app.inject({
       method: 'POST',
       url: '/api/v1/training-jobs',
@@ -70,10 +71,10 @@ describe('create: bad input is a 400 naming every field', () => {
     const nodes = await tc.app.inject({
       method: 'POST',
       url: '/api/v1/training-jobs',
-      payload: { ...valid(), resources: { pool: 'public', type: 'CPU', flavor: 'cpu.1u2g', nodes: 2 } },
+      payload: { ...valid(), resources: { pool: 'public', type: 'CPU', flavor: 'cpu.2u8g', nodes: 16 } },
     });
     expect(nodes.statusCode).toBe(400);
-    expect(nodes.json().fields[0].path).toBe('resources.nodes');
+    expect(nodes.json().fields[0]).toMatchObject({ path: 'resources.nodes', message: expect.stringMatching(/could never start/) });
   });
 });
 
@@ -119,8 +120,15 @@ describe('versions', () => {
     expect(results.map((r) => r.statusCode)).toEqual(Array(50).fill(201));
     const versions = results.map((r) => r.json().version).sort();
     expect(versions).toEqual(Array.from({ length: 50 }, (_, i) => `V${String(i + 1).padStart(3, '0')}`));
-    await tc.app.runner.idle();
-    const list = (await tc.app.inject({ url: '/api/v1/training-jobs?name=concurrent&pageSize=100' })).json();
+    // They queue for the pool's CPUs and fail their image check one after another.
+    const list = await waitFor(
+      'all 50 to end',
+      async () => {
+        const l = (await tc.app.inject({ url: '/api/v1/training-jobs?name=concurrent&pageSize=100' })).json();
+        return l.items.every((j: { status: string }) => j.status === 'Running failed') ? l : null;
+      },
+      120_000,
+    );
     expect(list.total).toBe(50);
     expect(list.items[0].version).toBe('V050');
   });

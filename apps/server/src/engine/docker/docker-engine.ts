@@ -11,6 +11,7 @@ import type {
   ImageInfo,
   LogLineEvent,
   ManagedContainer,
+  ManagedNetwork,
 } from '../container-engine.js';
 import { EngineError, engineMessage, statusOf } from './errors.js';
 import { LogDemuxer } from './log-demux.js';
@@ -68,11 +69,7 @@ export interface DockerEngineOptions {
   helperLabels?: Record<string, string>;
 }
 
-/** The port's spec plus what only this engine knows how to ask for. */
-export interface DockerContainerSpec extends ContainerSpec {
-  /** NVIDIA GPUs through the engine's device requests; 0 or absent for none. */
-  gpus?: number;
-}
+export type DockerContainerSpec = ContainerSpec;
 
 const DEFAULT_HELPER_LABELS = { 'tc.managed': '1', 'tc.role': 'image-probe' };
 
@@ -226,6 +223,9 @@ export class DockerEngine implements ContainerEngine {
           AutoRemove: false,
           ...(gpus > 0 ? { DeviceRequests: [{ Driver: 'nvidia', Count: gpus, Capabilities: [['gpu']] }] } : {}),
         },
+        ...(spec.networkAliases?.length
+          ? { NetworkingConfig: { EndpointsConfig: { [spec.networkMode]: { Aliases: spec.networkAliases } } } }
+          : {}),
       });
       return c.id;
     } catch (err) {
@@ -400,6 +400,35 @@ export class DockerEngine implements ContainerEngine {
       return list.map((c) => ({ id: c.Id, labels: c.Labels ?? {}, state: c.State }));
     } catch (err) {
       throw EngineError.from(err, 'listing containers failed');
+    }
+  }
+
+  async createNetwork(name: string, labels: Record<string, string>, internal: boolean): Promise<string> {
+    try {
+      const n = await this.docker.createNetwork({ Name: name, Driver: 'bridge', Internal: internal, Labels: labels, CheckDuplicate: true });
+      return n.id;
+    } catch (err) {
+      throw EngineError.from(err, `creating network ${name} failed`);
+    }
+  }
+
+  async removeNetwork(id: string): Promise<void> {
+    try {
+      await this.docker.getNetwork(id).remove();
+    } catch (err) {
+      if (statusOf(err) === 404) return;
+      throw EngineError.from(err, 'removing the network failed');
+    }
+  }
+
+  async listManagedNetworks(labelSelector: Record<string, string>): Promise<ManagedNetwork[]> {
+    const label = Object.entries(labelSelector).map(([k, v]) => `${k}=${v}`);
+    if (!label.length) throw new Error('listManagedNetworks needs at least one label');
+    try {
+      const list = await this.docker.listNetworks({ filters: { label } });
+      return list.map((n) => ({ id: n.Id, name: n.Name, labels: n.Labels ?? {} }));
+    } catch (err) {
+      throw EngineError.from(err, 'listing networks failed');
     }
   }
 }

@@ -1,0 +1,82 @@
+import { parseObjectPath, type CreateTrainingJobRequest, type FieldError } from '@tc/contracts';
+import type { ObjectStore } from '../storage/object-store.js';
+
+/** What the store may tell us about a path that makes it unusable; other errors propagate. */
+interface StoreFailure {
+  notFound?: boolean;
+  denied?: boolean;
+}
+
+function isStoreFailure(err: unknown): err is Error & StoreFailure {
+  return err instanceof Error && ('notFound' in err || 'denied' in err);
+}
+
+export interface StorageCheckResult {
+  errors: FieldError[];
+  /** Accepted, but worth a warning event (a Training Output Path that already holds files). */
+  warnings: string[];
+}
+
+/**
+ * Submit-time checks against the object store, so a job that cannot work is refused with the
+ * field named instead of failing minutes later: every bucket in the console's region, the Code
+ * Directory and the data path present (an object or a folder marker under them). Each bucket is
+ * asked once.
+ */
+export async function checkStoragePaths(req: CreateTrainingJobRequest, store: ObjectStore, region: string): Promise<StorageCheckResult> {
+  const errors: FieldError[] = [];
+  const warnings: string[] = [];
+  const paths: { field: string; url: string }[] = [
+    { field: 'algorithm.codeDir', url: req.algorithm.codeDir },
+    ...(req.data.source === 'path' ? [{ field: 'data.path', url: req.data.path }] : []),
+    { field: 'trainOutput', url: req.trainOutput },
+    ...(req.logPath ? [{ field: 'logPath', url: req.logPath }] : []),
+  ];
+
+  const regions = new Map<string, Promise<string | Error>>();
+  const regionOf = (bucket: string): Promise<string | Error> => {
+    if (!regions.has(bucket)) {
+      regions.set(
+        bucket,
+        store.bucketRegion(bucket).catch((err: unknown) => {
+          if (isStoreFailure(err) && (err.notFound || err.denied)) return err;
+          throw err;
+        }),
+      );
+    }
+    return regions.get(bucket)!;
+  };
+
+  const usable = new Set<string>();
+  for (const p of paths) {
+    const { bucket } = parseObjectPath(p.url);
+    const r = await regionOf(bucket);
+    if (r instanceof Error) {
+      const why = (r as StoreFailure).notFound ? 'does not exist' : 'cannot be read with the console’s credentials';
+      errors.push({ path: p.field, message: `bucket ${bucket} ${why}` });
+    } else if (r !== region) {
+      errors.push({ path: p.field, message: `bucket ${bucket} is in region ${r}, but the console works in region ${region}` });
+    } else {
+      usable.add(p.field);
+    }
+  }
+
+  const hasObjects = async (url: string): Promise<boolean> => {
+    const { bucket, prefix } = parseObjectPath(url);
+    for await (const _ of store.list(bucket, prefix)) return true;
+    return false;
+  };
+  if (usable.has('algorithm.codeDir') && !(await hasObjects(req.algorithm.codeDir))) {
+    errors.push({
+      path: 'algorithm.codeDir',
+      message: `the Code Directory ${req.algorithm.codeDir} does not exist (nothing is stored under it)`,
+    });
+  }
+  if (req.data.source === 'path' && usable.has('data.path') && !(await hasObjects(req.data.path))) {
+    errors.push({ path: 'data.path', message: `the data path ${req.data.path} does not exist (nothing is stored under it)` });
+  }
+  if (usable.has('trainOutput') && (await hasObjects(req.trainOutput))) {
+    warnings.push(`the Training Output Path ${req.trainOutput} already holds files; files of the same name will be overwritten`);
+  }
+  return { errors, warnings };
+}
