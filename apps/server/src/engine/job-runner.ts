@@ -244,17 +244,21 @@ export class JobRunner {
     const job = this.deps.jobs.getById(jobId);
     if (!job || job.status !== 'Initializing') return;
     const ex = this.execution(job);
+    // The final status is set once the containers and network are gone, so a job that shows as
+    // ended holds nothing on the engine any more.
+    let end = (): void => undefined;
     try {
       const { flavor, pool } = this.flavorOf(job);
       await this.initialize(ex, flavor, pool);
       await this.supervise(ex, flavor, new Map());
       await this.finish(ex);
-      this.conclude(ex);
+      end = () => this.conclude(ex);
     } catch (err) {
-      await this.abort(ex, err);
+      end = await this.abort(ex, err);
     } finally {
       await this.cleanUp(ex);
     }
+    end();
   }
 
   private async resume(jobId: number, containers: (string | null)[], network: string | null): Promise<void> {
@@ -264,6 +268,7 @@ export class JobRunner {
     ex.containers = containers;
     ex.network = network;
     ex.started = true;
+    let end = (): void => undefined;
     try {
       const missing = containers.map((c, i) => (c ? -1 : i)).filter((i) => i >= 0);
       if (missing.length) {
@@ -281,12 +286,13 @@ export class JobRunner {
       if (ex.stopRequested) void this.stopContainers(ex);
       await this.supervise(ex, flavor, points);
       await this.finish(ex);
-      this.conclude(ex);
+      end = () => this.conclude(ex);
     } catch (err) {
-      await this.abort(ex, err);
+      end = await this.abort(ex, err);
     } finally {
       await this.cleanUp(ex);
     }
+    end();
   }
 
   private checkStop(ex: Execution): void {
@@ -519,15 +525,17 @@ export class JobRunner {
     }
   }
 
-  /** A step failed or a stop came during initialization: keep what can be kept, then end. */
-  private async abort(ex: Execution, err: unknown): Promise<void> {
+  /**
+   * A step failed or a stop came during initialization: keeps what can be kept, and returns what
+   * sets the final status (after the clean-up).
+   */
+  private async abort(ex: Execution, err: unknown): Promise<() => void> {
     const { job } = ex;
     const sink = ex.sinks[0]!;
     if (err instanceof StopRequested || (ex.stopRequested && !(err instanceof StepError))) {
       sink.system('stopped before the training started');
       await this.uploadLogs(ex).catch(() => undefined);
-      this.conclude(ex);
-      return;
+      return () => this.conclude(ex);
     }
     const e = err instanceof StepError ? err : new StepError('runner', (err as Error).message);
     sink.system(`${e.step} failed: ${e.message}`);
@@ -538,10 +546,12 @@ export class JobRunner {
     } else {
       await this.uploadLogs(ex).catch(() => undefined);
     }
-    const current = this.deps.jobs.getById(job.id)?.status;
-    if (current === 'Initializing' || current === 'Running' || current === 'Stopping') {
-      this.endFailed(job, current, `${e.step} failed: ${e.message}`);
-    }
+    return () => {
+      const current = this.deps.jobs.getById(job.id)?.status;
+      if (current === 'Initializing' || current === 'Running' || current === 'Stopping') {
+        this.endFailed(job, current, `${e.step} failed: ${e.message}`);
+      }
+    };
   }
 
   private async cleanUp(ex: Execution): Promise<void> {

@@ -1,0 +1,98 @@
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'vitest';
+import type { JobStatus, TrainingJob } from '@tc/contracts';
+import { waitFor, type TestConsole } from './console.js';
+
+/** A create request over the given image and bucket, with the code and data the bucket holds. */
+export function jobRequest(name: string, image: string, bootCommand: string, over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name,
+    algorithm: { source: 'custom', imagePath: image, codeDir: 'obs://jobs/code/', bootCommand },
+    data: { source: 'path', path: 'obs://jobs/data/' },
+    trainOutput: `obs://jobs/out/${name}/`,
+    logPath: 'obs://jobs/logs/',
+    ...over,
+  };
+}
+
+export async function submit(tc: TestConsole, body: Record<string, unknown>): Promise<TrainingJob> {
+  const res = await tc.app.inject({ method: 'POST', url: '/api/v1/training-jobs', payload: body });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json();
+}
+
+export async function getJob(tc: TestConsole, job: Pick<TrainingJob, 'name' | 'version'>): Promise<TrainingJob> {
+  return (await tc.app.inject({ url: `/api/v1/training-jobs/${job.name}/versions/${job.version}` })).json();
+}
+
+export async function untilStatus(
+  tc: TestConsole,
+  job: Pick<TrainingJob, 'name' | 'version'>,
+  statuses: readonly JobStatus[],
+  timeoutMs = 60_000,
+): Promise<TrainingJob> {
+  return waitFor(
+    `${job.name} ${job.version} to be ${statuses.join(' or ')}`,
+    async () => {
+      const j = await getJob(tc, job);
+      return statuses.includes(j.status) ? j : null;
+    },
+    timeoutMs,
+  );
+}
+
+export const ENDED: readonly JobStatus[] = ['Successful', 'Running failed', 'Stopped'];
+
+/** Every stored line of one node, following the cursor page by page. */
+export async function allLogLines(
+  tc: TestConsole,
+  job: Pick<TrainingJob, 'name' | 'version'>,
+  node = 0,
+): Promise<{ seq: number; stream: string; text: string }[]> {
+  const out: { seq: number; stream: string; text: string }[] = [];
+  let cursor = '';
+  for (;;) {
+    const res = await tc.app.inject({
+      url: `/api/v1/training-jobs/${job.name}/versions/${job.version}/logs?node=${node}&limit=1000&cursor=${cursor}`,
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const page = res.json() as { lines: { seq: number; stream: string; text: string }[]; nextCursor: string };
+    out.push(...page.lines);
+    if (page.lines.length === 0) return out;
+    cursor = page.nextCursor;
+  }
+}
+
+/**
+ * A CONFIG_FILE with the public pool (default flavors plus a tiny one and a GPU one) and a
+ * dedicated pool of 1 vCPU / 1 GiB, for the scheduling and distributed tests.
+ */
+export function writePoolsConfig(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tc-pools-'));
+  const file = path.join(dir, 'console.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      pools: [
+        {
+          id: 'public',
+          name: 'Public resource pool (this host)',
+          flavors: [
+            { id: 'cpu.1u2g', type: 'CPU', vcpus: 1, memoryGiB: 2, gpus: 0 },
+            { id: 'cpu.tiny', type: 'CPU', vcpus: 0.25, memoryGiB: 0.25, gpus: 0 },
+            { id: 'gpu.1', type: 'GPU', vcpus: 1, memoryGiB: 2, gpus: 1 },
+          ],
+        },
+        {
+          id: 'small',
+          name: 'Dedicated: small',
+          capacity: { vcpus: 1, memoryGiB: 1, gpus: 0 },
+          flavors: [{ id: 'small.1', type: 'CPU', vcpus: 1, memoryGiB: 0.5, gpus: 0 }],
+        },
+      ],
+    }),
+  );
+  return file;
+}
