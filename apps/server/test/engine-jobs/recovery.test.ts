@@ -1,0 +1,165 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TrainingJob } from '@tc/contracts';
+import { startEmbeddedS3, type EmbeddedS3 } from '../../src/storage/embedded/embedded-s3.js';
+import { createS3Client } from '../../src/storage/s3-client.js';
+import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
+import { buildTestImage, removeTestContainers, removeTestImages, testDocker } from '../support/images.js';
+import { readObject, uploadText, waitFor } from '../support/console.js';
+import { jobRequest } from '../support/jobs.js';
+
+/**
+ * The server as its own process (what `npm start` runs), killed with SIGKILL mid-run and started
+ * again over the same data folder. The object store lives outside it, as a production store would.
+ */
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+let s3: EmbeddedS3;
+let store: S3ObjectStore;
+let dataDir: string;
+let image: string;
+let server: ChildProcess | null = null;
+const port = 20000 + Math.floor(Math.random() * 9000);
+const base = `http://127.0.0.1:${port}`;
+
+async function startServer(): Promise<void> {
+  const proc = spawn(process.execPath, ['--import', TSX, MAIN], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      S3_ENDPOINT: s3.endpoint,
+      S3_REGION: s3.region,
+      S3_ACCESS_KEY_ID: s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      STOP_GRACE_SECONDS: '2',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  server = proc;
+  await waitFor('the server to answer', async () => {
+    if (proc.exitCode !== null) throw new Error(`the server exited with ${proc.exitCode}`);
+    return fetch(`${base}/api/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
+  });
+}
+
+async function killServer(): Promise<void> {
+  const proc = server!;
+  const gone = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGKILL');
+  await gone;
+  server = null;
+}
+
+async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${base}${url}`, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+async function logTexts(job: TrainingJob): Promise<{ stream: string; text: string }[]> {
+  const out: { stream: string; text: string }[] = [];
+  let cursor = '';
+  for (;;) {
+    const page = await api<{ lines: { stream: string; text: string }[]; nextCursor: string }>(
+      'GET',
+      `/api/v1/training-jobs/${job.name}/versions/${job.version}/logs?limit=1000&cursor=${cursor}`,
+    );
+    if (!page.lines.length) return out;
+    out.push(...page.lines);
+    cursor = page.nextCursor;
+  }
+}
+
+const untilEnded = (job: TrainingJob) =>
+  waitFor(
+    `${job.name} to end`,
+    async () => {
+      const j = await api<TrainingJob>('GET', `/api/v1/training-jobs/${job.name}/versions/${job.version}`);
+      return ['Successful', 'Running failed', 'Stopped'].includes(j.status) ? j : null;
+    },
+    120_000,
+  );
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'tc-recovery-'));
+  s3 = await startEmbeddedS3({
+    port: 21000 + Math.floor(Math.random() * 9000),
+    dir: path.join(dataDir, 's3'),
+    accessKeyId: 'RECOVERYKEY',
+    secretAccessKey: 'RECOVERYSECRET',
+  });
+  store = new S3ObjectStore(createS3Client(s3));
+  image = await buildTestImage('user1101');
+  await uploadText(store, 'jobs', { 'code/run.sh': 'echo hi', 'data/a.csv': 'x,y\n1,2\n' });
+  await startServer();
+});
+
+afterAll(async () => {
+  if (server) await killServer();
+  await s3?.stop();
+  await removeTestContainers();
+  await removeTestImages();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('recovery after the server is killed with SIGKILL', () => {
+  it('carries a running job on: every line once, in order, and its outputs uploaded', { timeout: 180_000 }, async () => {
+    // Bursts of 500 lines at full speed (many share a millisecond), then a pause: the kill lands
+    // mid-stream, and the resumed follow has to skip exactly what was stored.
+    const cmd = [
+      'i=0',
+      'while [ $i -lt 30 ]; do',
+      '  seq $((i * 500 + 1)) $((i * 500 + 500)) | sed "s/^/line /"',
+      '  i=$((i + 1)); sleep 0.2',
+      'done',
+      'echo finished > /home/work/outputs/result.txt',
+    ].join('\n');
+    const job = await api<TrainingJob>('POST', '/api/v1/training-jobs', jobRequest('survivor', image, cmd));
+    await waitFor('some lines to be stored', async () => (await logTexts(job)).filter((l) => l.stream === 'stdout').length >= 1000);
+
+    await killServer();
+    await startServer();
+
+    const end = await untilEnded(job);
+    expect(end.status, end.reason ?? '').toBe('Successful');
+    const lines = (await logTexts(job)).filter((l) => l.stream !== 'system').map((l) => l.text);
+    expect(lines.length).toBe(15_000);
+    expect(lines).toEqual(Array.from({ length: 15_000 }, (_, i) => `line ${i + 1}`));
+    expect(end.events.map((e) => e.type)).toEqual(expect.arrayContaining(['recovery', 'node-exited', 'output-upload', 'log-upload']));
+    expect(await readObject(store, 'jobs', 'out/survivor/result.txt')).toBe('finished\n');
+    const logFile = await readObject(store, 'jobs', 'logs/survivor-V001-worker-0.log');
+    expect(logFile).toContain('line 15000\n');
+    expect(await testDocker().listContainers({ all: true, filters: { label: [`tc.job-id=${end.id}`] } })).toEqual([]);
+  });
+
+  it('fails a job whose container vanished while the server was down, with the reason', { timeout: 120_000 }, async () => {
+    const job = await api<TrainingJob>('POST', '/api/v1/training-jobs', jobRequest('vanished', image, 'echo up; sleep 600'));
+    await waitFor('the job to run', async () => (await logTexts(job)).some((l) => l.text === 'up'));
+    await killServer();
+    const [c] = await testDocker().listContainers({ all: true, filters: { label: [`tc.job-id=${job.id}`] } });
+    await testDocker().getContainer(c!.Id).remove({ force: true });
+    await startServer();
+
+    const end = await untilEnded(job);
+    expect(end.status).toBe('Running failed');
+    expect(end.reason).toBe('recovery failed: the container of node 0 (vanished-v001-0) vanished while the server was down');
+    expect((await logTexts(job)).map((l) => l.text)).toContain('up');
+  });
+});
