@@ -18,6 +18,14 @@ import { registerErrorHandler } from './http/error-handler.js';
 import { trainingJobRoutes } from './http/training-jobs.js';
 import { resourcePoolRoutes } from './http/resource-pools.js';
 import { healthRoutes } from './http/health.js';
+import { ConfigRepository } from './db/config-repository.js';
+import { NotificationRepository } from './db/notification-repository.js';
+import { ConfigService, SaveParametersOnCreate } from './configs/config-service.js';
+import { NotificationService } from './notifications/notification-service.js';
+import { DeliveryWorker } from './notifications/delivery-worker.js';
+import { FetchWebhookSender } from './notifications/webhook-sender.js';
+import { trainingJobConfigRoutes } from './http/training-job-configs.js';
+import { notificationTopicRoutes } from './http/notification-topics.js';
 import { registerSpa } from './http/spa.js';
 
 export interface AppDeps {
@@ -68,7 +76,26 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     log: app.log,
   });
   const scheduler = new Scheduler(jobs, pools, (id) => runner.start(id));
-  const service = new JobService({ jobs, logs, pools, scheduler, runner, store: deps.store, region: config.s3Region });
+  const topics = new NotificationRepository(deps.db);
+  const deliveries = new DeliveryWorker({ outbox: topics, jobs, sender: new FetchWebhookSender(), retry: config.notify, log: app.log });
+  const notifications = new NotificationService({ topics, jobs, publicUrl: config.publicUrl, queued: () => deliveries.wake(), log: app.log });
+  // Before recovery runs, so the jobs it ends notify too (the outbox keeps them until the worker starts).
+  jobs.onTransition((t) => notifications.onTransition(t));
+  app.addHook('onReady', async () => deliveries.start());
+  app.addHook('onClose', async () => deliveries.stop());
+  const configRepo = new ConfigRepository(deps.db);
+  const saveParameters = new SaveParametersOnCreate({ configs: configRepo, jobs });
+  const service = new JobService({
+    jobs,
+    logs,
+    pools,
+    scheduler,
+    runner,
+    store: deps.store,
+    region: config.s3Region,
+    createHooks: [notifications, saveParameters],
+  });
+  const configs = new ConfigService({ configs: configRepo, createJob: (req) => service.create(req) });
   app.decorate('runner', runner);
   app.decorate('recover', async () => {
     await runner.recoverAfterRestart();
@@ -86,6 +113,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(
     async (api) => {
       await api.register(trainingJobRoutes(service));
+      await api.register(trainingJobConfigRoutes(configs));
+      await api.register(notificationTopicRoutes(notifications));
       await api.register(resourcePoolRoutes(() => pools.list((id) => ({ used: scheduler.used(id), queued: scheduler.queued(id).length }))));
     },
     { prefix: '/api/v1' },

@@ -93,6 +93,11 @@ const EnvConfig = z.object({
   PUBLIC_URL: z.url().optional(),
   CONFIG_FILE: z.string().optional(),
   STOP_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+  NOTIFY_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(10_000),
+  NOTIFY_RETRY_MAX_MS: z.coerce.number().int().min(1).max(86_400_000).default(3_600_000),
+  NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  NOTIFY_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(5_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -123,6 +128,8 @@ export interface Config {
   publicUrl: string;
   pools: PoolConfig[];
   stopGraceSeconds: number;
+  /** Webhook retries: delay base × 2^(attempt-1), capped; see notifications/delivery-worker.ts. */
+  notify: { baseMs: number; maxDelayMs: number; maxAttempts: number; timeoutMs: number; pollMs: number };
   logLevel: z.infer<typeof EnvConfig>['LOG_LEVEL'];
 }
 
@@ -169,6 +176,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
     pools,
     stopGraceSeconds: e.STOP_GRACE_SECONDS,
+    notify: {
+      baseMs: e.NOTIFY_RETRY_BASE_MS,
+      maxDelayMs: e.NOTIFY_RETRY_MAX_MS,
+      maxAttempts: e.NOTIFY_MAX_ATTEMPTS,
+      timeoutMs: e.NOTIFY_TIMEOUT_MS,
+      pollMs: e.NOTIFY_POLL_MS,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -28,6 +28,8 @@ export interface JobServiceDeps {
   store: ObjectStore;
   /** The console's region: buckets elsewhere are refused at submit. */
   region: string;
+  /** Other modules' part in a create (topic exists, saving the parameters): `check` may refuse it before anything is stored. */
+  createHooks?: readonly { check?(req: CreateTrainingJobRequest): void; created?(job: JobRecord): void }[];
 }
 
 /** Training-job use cases; routes stay one-liners over these. */
@@ -38,6 +40,7 @@ export class JobService {
     const placement = this.d.pools.place(req.resources);
     const checked = await checkStoragePaths(req, this.d.store, this.d.region);
     if (checked.errors.length) throw new InvalidInputError(checked.errors);
+    for (const h of this.d.createHooks ?? []) h.check?.(req);
     const job = this.d.jobs.createWithNextVersion({
       name: req.name,
       description: req.description ?? null,
@@ -58,6 +61,7 @@ export class JobService {
       `job ${job.name} ${job.version} created on ${placement.pool} with flavor ${placement.flavor.id} × ${placement.nodes}`,
     );
     for (const w of checked.warnings) this.d.jobs.addEvent(job.id, EventType.warning, w);
+    for (const h of this.d.createHooks ?? []) h.created?.(job);
     this.d.scheduler.admit(job);
     return this.view(this.d.jobs.getById(job.id)!);
   }
