@@ -220,6 +220,17 @@ export const CreateTrainingJobRequest = TrainingJobSpec.superRefine(
 export type CreateTrainingJobInput = z.input<typeof CreateTrainingJobRequest>;
 export type CreateTrainingJobRequest = z.output<typeof CreateTrainingJobRequest>;
 
+/**
+ * Sent by the wizard (and by careful scripts) with a create: repeating the POST with the same key
+ * returns the job the first one made and creates nothing, so a retry after a lost response is
+ * safe.
+ */
+export const IdempotencyKey = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, { error: 'Idempotency-Key must be 1 to 255 visible ASCII characters' });
+// Loose: the other request headers pass through untouched.
+export const CreateTrainingJobHeaders = z.looseObject({ 'idempotency-key': IdempotencyKey.optional() });
+
 export const JobNode = z.object({
   index: z.int().min(0),
   hostname: z.string(),

@@ -84,7 +84,24 @@ export class JobRepository {
    * UNIQUE (name, version_num) key is the last line of defence.
    */
   createWithNextVersion(job: NewJob): JobRecord {
-    const tx = this.db.transaction((): JobRecord => {
+    return this.createOnce(job, null).job;
+  }
+
+  /**
+   * createWithNextVersion, once per idempotency key: when the key is already recorded, nothing
+   * is inserted and the job it made is returned with its request hash. The lookup and the insert
+   * share the transaction, so two concurrent requests with one key make one job.
+   */
+  createOnce(job: NewJob, idem: { key: string; bodyHash: string } | null): { job: JobRecord; created: boolean; bodyHash?: string } {
+    const tx = this.db.transaction((): { job: JobRecord; created: boolean; bodyHash?: string } => {
+      if (idem) {
+        const seen = this.db
+          .prepare<[string], { job_id: number; body_hash: string }>(
+            "SELECT job_id, body_hash FROM idempotency_keys WHERE owner = '' AND key = ?",
+          )
+          .get(idem.key);
+        if (seen) return { job: this.getById(seen.job_id)!, created: false, bodyHash: seen.body_hash };
+      }
       const { maxv } = this.db
         .prepare<[string], { maxv: number | null }>('SELECT MAX(version_num) AS maxv FROM jobs WHERE name = ?')
         .get(job.name)!;
@@ -98,9 +115,25 @@ export class JobRepository {
       const id = Number(info.lastInsertRowid);
       const insertNode = this.db.prepare(`INSERT INTO job_nodes (job_id, idx, hostname, state) VALUES (?, ?, ?, 'pending')`);
       job.hostnames(formatVersion(versionNum)).forEach((h, i) => insertNode.run(id, i, h));
-      return this.getById(id)!;
+      if (idem) {
+        this.db
+          .prepare("INSERT INTO idempotency_keys (owner, key, body_hash, job_id, created_at) VALUES ('', ?, ?, ?, ?)")
+          .run(idem.key, idem.bodyHash, id, job.createdAt);
+      }
+      return { job: this.getById(id)!, created: true };
     });
     return tx.immediate();
+  }
+
+  /** The job an idempotency key made, with the hash of the request that made it. */
+  findByIdempotencyKey(key: string): { job: JobRecord; bodyHash: string } | null {
+    const row = this.db
+      .prepare<[string], { job_id: number; body_hash: string }>(
+        "SELECT job_id, body_hash FROM idempotency_keys WHERE owner = '' AND key = ?",
+      )
+      .get(key);
+    const job = row ? this.getById(row.job_id) : null;
+    return row && job ? { job, bodyHash: row.body_hash } : null;
   }
 
   getById(id: number): JobRecord | null {

@@ -117,4 +117,14 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (delivery_id, attempt)
   ) WITHOUT ROWID;
   `,
+  /* 3: idempotency keys of creates (owner: the user, once accounts exist) */ `
+  CREATE TABLE idempotency_keys (
+    owner       TEXT NOT NULL DEFAULT '',
+    key         TEXT NOT NULL,
+    body_hash   TEXT NOT NULL,
+    job_id      INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    created_at  TEXT NOT NULL,
+    PRIMARY KEY (owner, key)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
   ApiError,
+  CreateTrainingJobHeaders,
   CreateTrainingJobRequest,
   JobParams,
   ListTrainingJobsQuery,
@@ -25,10 +26,11 @@ export function trainingJobRoutes(jobs: JobService): FastifyPluginAsyncZod {
           tags: ['training jobs'],
           summary: 'Create a training job (the next version of its name)',
           body: CreateTrainingJobRequest,
-          response: { 201: TrainingJob, 400: ApiError },
+          headers: CreateTrainingJobHeaders,
+          response: { 201: TrainingJob, 400: ApiError, 409: ApiError },
         },
       },
-      async (req, reply) => reply.status(201).send(await jobs.create(req.body)),
+      async (req, reply) => reply.status(201).send(await jobs.create(req.body, req.headers['idempotency-key'])),
     );
 
     app.post(

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   isTerminal,
   type CreateTrainingJobRequest,
@@ -36,25 +37,41 @@ export interface JobServiceDeps {
 export class JobService {
   constructor(private readonly d: JobServiceDeps) {}
 
-  async create(req: CreateTrainingJobRequest): Promise<TrainingJob> {
+  /**
+   * Creates the next version of the job. With an idempotency key, a repeat of the same request
+   * returns the job the first one made and creates nothing; the same key with another request is
+   * a 409.
+   */
+  async create(req: CreateTrainingJobRequest, idempotencyKey?: string): Promise<TrainingJob> {
+    const idem = idempotencyKey ? { key: idempotencyKey, bodyHash: createHash('sha256').update(JSON.stringify(req)).digest('hex') } : null;
+    if (idem) {
+      const seen = this.d.jobs.findByIdempotencyKey(idem.key);
+      if (seen) return this.replay(seen, idem.bodyHash);
+    }
     const placement = this.d.pools.place(req.resources);
     const checked = await checkStoragePaths(req, this.d.store, this.d.region);
     if (checked.errors.length) throw new InvalidInputError(checked.errors);
     for (const h of this.d.createHooks ?? []) h.check?.(req);
-    const job = this.d.jobs.createWithNextVersion({
-      name: req.name,
-      description: req.description ?? null,
-      spec: {
-        ...req,
-        env: req.env ?? [],
-        resources: { pool: placement.pool, type: placement.flavor.type, flavor: placement.flavor.id, nodes: placement.nodes },
+    const made = this.d.jobs.createOnce(
+      {
+        name: req.name,
+        description: req.description ?? null,
+        spec: {
+          ...req,
+          env: req.env ?? [],
+          resources: { pool: placement.pool, type: placement.flavor.type, flavor: placement.flavor.id, nodes: placement.nodes },
+        },
+        poolId: placement.pool,
+        flavorId: placement.flavor.id,
+        nodeCount: placement.nodes,
+        hostnames: (version) => nodeHostnames(req.name, version, placement.nodes),
+        createdAt: new Date().toISOString(),
       },
-      poolId: placement.pool,
-      flavorId: placement.flavor.id,
-      nodeCount: placement.nodes,
-      hostnames: (version) => nodeHostnames(req.name, version, placement.nodes),
-      createdAt: new Date().toISOString(),
-    });
+      idem,
+    );
+    // A concurrent request with the same key got there first.
+    if (!made.created) return this.replay({ job: made.job, bodyHash: made.bodyHash ?? '' }, idem?.bodyHash ?? '');
+    const job = made.job;
     this.d.jobs.addEvent(
       job.id,
       EventType.created,
@@ -64,6 +81,13 @@ export class JobService {
     for (const h of this.d.createHooks ?? []) h.created?.(job);
     this.d.scheduler.admit(job);
     return this.view(this.d.jobs.getById(job.id)!);
+  }
+
+  private replay(seen: { job: JobRecord; bodyHash: string }, bodyHash: string): TrainingJob {
+    if (seen.bodyHash !== bodyHash) {
+      throw new ConflictError('this Idempotency-Key was already used with a different request; use a new key for a new job');
+    }
+    return this.view(seen.job);
   }
 
   /** Stops the job (see JobRunner.stop); a job that has already ended is a 409. */

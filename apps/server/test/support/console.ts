@@ -46,7 +46,15 @@ export async function startTestConsole(kind: 'embedded' | 'swift', env: Record<s
     engine,
     dataDir,
     async close() {
-      await app.runner.idle();
+      // Queued jobs start as others end; wait until nothing is left to start or finish.
+      for (;;) {
+        await app.runner.idle();
+        const open = ['Queuing', 'Initializing', 'Running', 'Stopping'].map(
+          async (status) => (await app.inject({ url: `/api/v1/training-jobs?status=${status}&pageSize=1` })).json().total as number,
+        );
+        if ((await Promise.all(open)).every((n) => n === 0)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
       await app.close();
       db.close();
       await s3.stop();
