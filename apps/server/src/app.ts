@@ -84,7 +84,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const scheduler = new Scheduler(jobs, pools, (id) => runner.start(id));
   const topics = new NotificationRepository(deps.db);
   const deliveries = new DeliveryWorker({ outbox: topics, jobs, sender: new FetchWebhookSender(), retry: config.notify, log: app.log });
-  const notifications = new NotificationService({ topics, jobs, publicUrl: config.publicUrl, queued: () => deliveries.wake(), log: app.log });
+  const notifications = new NotificationService({
+    topics,
+    jobs,
+    publicUrl: config.publicUrl,
+    queued: () => deliveries.wake(),
+    log: app.log,
+  });
   // Before recovery runs, so the jobs it ends notify too (the outbox keeps them until the worker starts).
   jobs.onTransition((t) => notifications.onTransition(t));
   app.addHook('onReady', async () => deliveries.start());

@@ -7,7 +7,9 @@ export const NotificationTopicName = z
   .string({ error: (iss) => (iss.input === undefined ? 'Topic name is required' : 'Topic name must be text') })
   .min(1, { error: 'Topic name is required' })
   .max(64, { error: 'Topic name must be at most 64 characters' })
-  .regex(/^$|^[A-Za-z][A-Za-z0-9_-]*$/, { error: 'Topic name may contain only letters, digits, "-" and "_", and must start with a letter' });
+  .regex(/^$|^[A-Za-z][A-Za-z0-9_-]*$/, {
+    error: 'Topic name may contain only letters, digits, "-" and "_", and must start with a letter',
+  });
 export type NotificationTopicName = z.infer<typeof NotificationTopicName>;
 
 export const NotificationTopicDescription = z.string().max(256, { error: 'Description must be at most 256 characters' });
@@ -73,7 +75,10 @@ export const CreateNotificationTopicRequest = z.object({
   name: NotificationTopicName,
   description: NotificationTopicDescription.optional(),
   /** Optional first subscriptions, so one request makes a usable topic. */
-  subscriptions: z.array(z.object({ url: WebhookUrl })).max(20, { error: 'at most 20 subscriptions per topic' }).optional(),
+  subscriptions: z
+    .array(z.object({ url: WebhookUrl }))
+    .max(20, { error: 'at most 20 subscriptions per topic' })
+    .optional(),
 });
 export type CreateNotificationTopicRequest = z.infer<typeof CreateNotificationTopicRequest>;
 

@@ -31,7 +31,11 @@ export const TrainingJobParameters = TrainingJobParametersShape.superRefine(
   },
   {
     when: ({ value }) =>
-      isRecord(value) && isObjectPath(value.trainOutput) && isRecord(value.data) && value.data.source === 'path' && isObjectPath(value.data.path),
+      isRecord(value) &&
+      isObjectPath(value.trainOutput) &&
+      isRecord(value.data) &&
+      value.data.source === 'path' &&
+      isObjectPath(value.data.path),
   },
 );
 export type TrainingJobParameters = z.infer<typeof TrainingJobParametersShape>;

@@ -246,7 +246,7 @@ export class JobRunner {
     const ex = this.execution(job);
     // The final status is set once the containers and network are gone, so a job that shows as
     // ended holds nothing on the engine any more.
-    let end = (): void => undefined;
+    let end: () => void;
     try {
       const { flavor, pool } = this.flavorOf(job);
       await this.initialize(ex, flavor, pool);
@@ -268,7 +268,7 @@ export class JobRunner {
     ex.containers = containers;
     ex.network = network;
     ex.started = true;
-    let end = (): void => undefined;
+    let end: () => void;
     try {
       const missing = containers.map((c, i) => (c ? -1 : i)).filter((i) => i >= 0);
       if (missing.length) {
