@@ -217,6 +217,9 @@ export class DockerEngine implements ContainerEngine {
           // process in front, stop() ends the job at once instead of after the grace period.
           Init: true,
           SecurityOpt: ['no-new-privileges'],
+          // The boot command runs as UID 1101 and needs no capability; dropping them all keeps a
+          // setuid binary or a root image slipped past the check from using any.
+          CapDrop: ['ALL'],
           Privileged: false,
           NetworkMode: spec.networkMode,
           // Logs and the output folder are read after exit, so the container must outlive it.
