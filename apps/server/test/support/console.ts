@@ -16,6 +16,8 @@ export interface TestConsole {
   store: S3ObjectStore;
   engine: DockerEngine;
   dataDir: string;
+  /** Takes the object store down (fault tests); close() still cleans up. */
+  stopStore(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ export async function startTestConsole(kind: 'embedded' | 'swift', env: Record<s
     store,
     engine,
     dataDir,
+    stopStore: () => s3.stop(),
     async close() {
       // Queued jobs start as others end; wait until nothing is left to start or finish.
       for (;;) {
