@@ -10,5 +10,6 @@ echo "== type check";            npx tsc -p tsconfig.json
 echo "== lint and format";       npx eslint . && npx prettier --check . --log-level warn
 echo "== docker-compose.yml";    docker-compose -f docker-compose.yml config -q
 echo "== unit and integration";  npx vitest run
+echo "== engine faults";         npx vitest run --config apps/server/vitest.faults.config.ts
 echo "== build the console";     npx vite build --logLevel warn
 echo "== end-to-end";            npx playwright test

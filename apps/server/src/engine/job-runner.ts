@@ -24,6 +24,8 @@ export const LABEL = {
 } as const;
 
 const PIDS_LIMIT = 1024;
+/** How long removals are retried while the engine is unreachable. */
+const REMOVAL_RETRY_MS = 10 * 60_000;
 const GiB = 1024 ** 3;
 
 export interface RunnerDeps {
@@ -106,6 +108,8 @@ interface ResumePoint {
 export class JobRunner {
   private readonly running = new Map<number, Promise<void>>();
   private readonly executions = new Map<number, Execution>();
+  /** Removals waiting for the engine to come back. */
+  private readonly retries = new Set<Promise<void>>();
 
   constructor(private readonly deps: RunnerDeps) {}
 
@@ -114,9 +118,9 @@ export class JobRunner {
     this.track(jobId, () => this.run(jobId));
   }
 
-  /** Resolves when every job started so far has ended. */
+  /** Resolves when every job started so far has ended and its leftovers are removed. */
   async idle(): Promise<void> {
-    while (this.running.size) await Promise.allSettled([...this.running.values()]);
+    while (this.running.size || this.retries.size) await Promise.allSettled([...this.running.values(), ...this.retries]);
   }
 
   /** Whether this process is carrying the job (tests and shutdown use it). */
@@ -556,11 +560,39 @@ export class JobRunner {
 
   private async cleanUp(ex: Execution): Promise<void> {
     for (const s of ex.sinks) s.flush();
-    for (const c of ex.containers) {
-      if (c) await this.deps.engine.remove(c).catch((err: unknown) => this.deps.log?.error({ err }, 'container removal failed'));
+    const { engine } = this.deps;
+    for (const c of ex.containers) if (c) await this.removeEventually(`container ${c}`, () => engine.remove(c));
+    const net = ex.network;
+    if (net) await this.removeEventually(`network ${net}`, () => engine.removeNetwork(net));
+  }
+
+  /**
+   * Removes now, or, when the engine is away (restarting, say), keeps trying in the background
+   * so nothing is left behind once it is back; the next start's recovery sweeps whatever a
+   * longer outage leaves.
+   */
+  private async removeEventually(what: string, remove: () => Promise<void>): Promise<void> {
+    try {
+      await remove();
+      return;
+    } catch (err) {
+      this.deps.log?.error({ err }, `${what}: removal failed; retrying in the background`);
     }
-    if (ex.network)
-      await this.deps.engine.removeNetwork(ex.network).catch((err: unknown) => this.deps.log?.error({ err }, 'network removal failed'));
+    const deadline = Date.now() + REMOVAL_RETRY_MS;
+    const retry = async (): Promise<void> => {
+      for (let delay = 500; Date.now() < deadline; delay = Math.min(delay * 2, 5_000)) {
+        await new Promise((r) => setTimeout(r, delay));
+        try {
+          await remove();
+          return;
+        } catch {
+          // Still away; try again until the deadline.
+        }
+      }
+      this.deps.log?.error({}, `${what}: could not be removed; the next start removes it`);
+    };
+    const p = retry().finally(() => this.retries.delete(p));
+    this.retries.add(p);
   }
 
   /**
