@@ -16,7 +16,7 @@ export default tseslint.config(
   {
     // Domain first, adapters at the edge: only storage/ talks S3, only engine/docker/ talks to
     // Docker, only db/ opens SQLite. main.ts and app.ts are the composition roots.
-    files: ['apps/server/src/{jobs,http,demo}/**/*.ts', 'apps/server/src/engine/*.ts'],
+    files: ['apps/server/src/{jobs,http,demo,configs,notifications,datasets,budget,images}/**/*.ts', 'apps/server/src/engine/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -123,7 +123,7 @@ describe('job notifications over real webhooks', () => {
         reason: ended.reason,
         createdAt: ended.createdAt,
         endedAt: ended.endedAt,
-        url: 'https://console.example.com/jobs/notify-fail/versions/V001',
+        url: 'https://console.example.com/jobs/notify-fail/V001',
       },
     });
 

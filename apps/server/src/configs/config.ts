@@ -1,0 +1,11 @@
+import type { TrainingJobParameters } from '@tc/contracts';
+
+/** A saved parameter set as the domain sees it. */
+export interface ConfigRecord {
+  name: string;
+  description: string | null;
+  parameters: TrainingJobParameters;
+  sourceJob: { name: string; version: string } | null;
+  createdAt: string;
+  updatedAt: string;
+}

@@ -1,0 +1,94 @@
+import type { TrainingJobParameters } from '@tc/contracts';
+import type { ConfigRecord } from '../configs/config.js';
+import type { Db } from './database.js';
+
+interface ConfigRow {
+  name: string;
+  description: string | null;
+  parameters: string;
+  source_job_name: string | null;
+  source_job_version: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+function toRecord(r: ConfigRow): ConfigRecord {
+  return {
+    name: r.name,
+    description: r.description,
+    parameters: JSON.parse(r.parameters) as TrainingJobParameters,
+    sourceJob: r.source_job_name && r.source_job_version ? { name: r.source_job_name, version: r.source_job_version } : null,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** Saved parameter sets. No foreign key to jobs: a set outlives the job it was saved from. */
+export class ConfigRepository {
+  constructor(private readonly db: Db) {}
+
+  /** Returns false when the name is taken, leaving the existing set untouched. */
+  insert(c: ConfigRecord): boolean {
+    try {
+      this.db
+        .prepare(
+          `INSERT INTO training_job_configs (name, description, parameters, source_job_name, source_job_version, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          c.name,
+          c.description,
+          JSON.stringify(c.parameters),
+          c.sourceJob?.name ?? null,
+          c.sourceJob?.version ?? null,
+          c.createdAt,
+          c.updatedAt,
+        );
+      return true;
+    } catch (err) {
+      if (isUniqueViolation(err)) return false;
+      throw err;
+    }
+  }
+
+  get(name: string): ConfigRecord | null {
+    const row = this.db.prepare<[string], ConfigRow>('SELECT * FROM training_job_configs WHERE name = ?').get(name);
+    return row ? toRecord(row) : null;
+  }
+
+  exists(name: string): boolean {
+    return this.db.prepare<[string], { one: number }>('SELECT 1 AS one FROM training_job_configs WHERE name = ?').get(name) !== undefined;
+  }
+
+  list(filter: { name?: string; limit: number; offset: number }): { items: ConfigRecord[]; total: number } {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (filter.name) {
+      // Substring search; the user's % and _ are literal.
+      where.push("name LIKE ? ESCAPE '\\'");
+      args.push(`%${filter.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    }
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const { n } = this.db.prepare<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM training_job_configs ${clause}`).get(...args)!;
+    const rows = this.db
+      .prepare<unknown[], ConfigRow>(`SELECT * FROM training_job_configs ${clause} ORDER BY created_at DESC, name LIMIT ? OFFSET ?`)
+      .all(...args, filter.limit, filter.offset);
+    return { items: rows.map(toRecord), total: n };
+  }
+
+  /** Returns false when there is no such set. */
+  update(name: string, fields: { description: string | null; parameters: TrainingJobParameters; updatedAt: string }): boolean {
+    const info = this.db
+      .prepare('UPDATE training_job_configs SET description = ?, parameters = ?, updated_at = ? WHERE name = ?')
+      .run(fields.description, JSON.stringify(fields.parameters), fields.updatedAt, name);
+    return info.changes === 1;
+  }
+
+  delete(name: string): boolean {
+    return this.db.prepare('DELETE FROM training_job_configs WHERE name = ?').run(name).changes === 1;
+  }
+}

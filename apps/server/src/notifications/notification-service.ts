@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  AddSubscriptionRequest,
+  CreateNotificationTopicRequest,
+  CreateTrainingJobRequest,
+  CreatedNotificationTopic,
+  ListDeliveriesQuery,
+  ListNotificationTopicsQuery,
+  NotificationDeliveryList,
+  NotificationMessage,
+  NotificationSubscription,
+  NotificationTopic,
+  NotificationTopicList,
+  NotificationTopicSecret,
+  UpdateNotificationTopicRequest,
+} from '@tc/contracts';
+import type { JobRepository, JobTransition } from '../db/job-repository.js';
+import type { NotificationRepository } from '../db/notification-repository.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
+import { newTopicSecret } from './signature.js';
+import { EVENT_OF_STATUS, NOTIFICATION_EVENT_TYPE, type SubscriptionRecord, type TopicRecord } from './topic.js';
+
+export interface NotificationServiceDeps {
+  topics: NotificationRepository;
+  jobs: Pick<JobRepository, 'addEvent'>;
+  /** PUBLIC_URL, for the job's link in each message. */
+  publicUrl: string;
+  /** Called after deliveries were queued, so they go out now rather than at the next poll. */
+  queued(): void;
+  log: { warn(obj: object, msg: string): void };
+}
+
+function subscriptionView(s: SubscriptionRecord): NotificationSubscription {
+  return { id: String(s.id), url: s.url, createdAt: s.createdAt };
+}
+
+function topicView(t: TopicRecord): NotificationTopic {
+  return {
+    name: t.name,
+    description: t.description,
+    subscriptions: t.subscriptions.map(subscriptionView),
+    createdAt: t.createdAt,
+    secretRotatedAt: t.secretRotatedAt,
+  };
+}
+
+/** Notification topics (SMN-like), their webhooks, and the outbox fed by job status changes. */
+export class NotificationService {
+  constructor(private readonly d: NotificationServiceDeps) {}
+
+  list(q: ListNotificationTopicsQuery): NotificationTopicList {
+    const { items, total } = this.d.topics.listTopics({ name: q.name, limit: q.pageSize, offset: (q.page - 1) * q.pageSize });
+    return { items: items.map(topicView), total };
+  }
+
+  get(name: string): NotificationTopic {
+    return topicView(this.find(name));
+  }
+
+  /** The only answer, with rotate, that carries the secret. */
+  create(req: CreateNotificationTopicRequest): CreatedNotificationTopic {
+    const secret = newTopicSecret();
+    const ok = this.d.topics.createTopic({
+      name: req.name,
+      description: req.description ?? null,
+      secret,
+      createdAt: new Date().toISOString(),
+      urls: (req.subscriptions ?? []).map((s) => s.url),
+    });
+    if (!ok) throw new ConflictError(`a notification topic named ${req.name} already exists`);
+    return { ...this.get(req.name), secret };
+  }
+
+  update(name: string, req: UpdateNotificationTopicRequest): NotificationTopic {
+    if (!this.d.topics.updateTopic(name, req.description ?? null)) throw this.notFound(name);
+    return this.get(name);
+  }
+
+  delete(name: string): void {
+    if (!this.d.topics.deleteTopic(name)) throw this.notFound(name);
+  }
+
+  /** The old secret stops working at once: pending retries are signed with the new one. */
+  rotateSecret(name: string): NotificationTopicSecret {
+    const secret = newTopicSecret();
+    const at = new Date().toISOString();
+    if (!this.d.topics.rotateSecret(name, secret, at)) throw this.notFound(name);
+    return { secret, secretRotatedAt: at };
+  }
+
+  addSubscription(name: string, req: AddSubscriptionRequest): NotificationSubscription {
+    this.find(name);
+    const added = this.d.topics.addSubscription(name, req.url, new Date().toISOString());
+    if (!added) throw new ConflictError(`topic ${name} already has a subscription to ${req.url}`);
+    return subscriptionView(added);
+  }
+
+  removeSubscription(name: string, id: string): void {
+    this.find(name);
+    if (!this.d.topics.removeSubscription(name, Number(id))) throw new NotFoundError(`topic ${name} has no subscription ${id}`);
+  }
+
+  deliveries(name: string, q: ListDeliveriesQuery): NotificationDeliveryList {
+    this.find(name);
+    const { items, total } = this.d.topics.listDeliveries(name, { state: q.state, limit: q.pageSize, offset: (q.page - 1) * q.pageSize });
+    return {
+      items: items.map((d) => ({ ...d, id: String(d.id), attempts: d.attempts })),
+      total,
+    };
+  }
+
+  /** A JobService create hook: a job may only name a topic that exists. */
+  check(req: CreateTrainingJobRequest): void {
+    const topic = req.notification?.topic;
+    if (topic && !this.d.topics.topicExists(topic)) {
+      throw new InvalidInputError([
+        { path: 'notification.topic', message: `notification topic ${topic} does not exist; create it under Notification topics first` },
+      ]);
+    }
+  }
+
+  /**
+   * JobRepository.onTransition listener: writes one outbox row per subscription, right as the
+   * change is observed, so the message survives a restart that comes before it is sent.
+   */
+  onTransition(t: JobTransition): void {
+    try {
+      this.enqueue(t);
+    } catch (err) {
+      this.d.log.warn({ err, jobId: t.job.id }, 'could not queue the job notification');
+    }
+  }
+
+  private enqueue({ job, to }: JobTransition): void {
+    const event = EVENT_OF_STATUS[to];
+    const wanted = job.spec.notification;
+    if (!event || !wanted || wanted.topic === '' || !wanted.events.includes(event)) return;
+    const topic = this.d.topics.getTopic(wanted.topic);
+    if (!topic) {
+      this.d.jobs.addEvent(job.id, NOTIFICATION_EVENT_TYPE, `notification ${event} not sent: topic ${wanted.topic} no longer exists`);
+      return;
+    }
+    if (!topic.subscriptions.length) {
+      this.d.jobs.addEvent(job.id, NOTIFICATION_EVENT_TYPE, `notification ${event} not sent: topic ${topic.name} has no subscriptions`);
+      return;
+    }
+    const now = new Date().toISOString();
+    const message: NotificationMessage = {
+      messageId: randomUUID(),
+      event,
+      topic: topic.name,
+      job: {
+        name: job.name,
+        version: job.version,
+        status: job.status,
+        reason: job.reason,
+        createdAt: job.createdAt,
+        startedAt: job.startedAt,
+        endedAt: job.endedAt,
+        url: `${this.d.publicUrl.replace(/\/+$/, '')}/jobs/${encodeURIComponent(job.name)}/${job.version}`,
+      },
+      occurredAt: now,
+    };
+    const body = JSON.stringify(message);
+    this.d.topics.enqueue(
+      topic.subscriptions.map((s) => ({
+        messageId: message.messageId,
+        topic: topic.name,
+        subscriptionId: s.id,
+        url: s.url,
+        event,
+        job: { id: job.id, name: job.name, version: job.version },
+        body,
+        createdAt: now,
+      })),
+    );
+    const n = topic.subscriptions.length;
+    this.d.jobs.addEvent(
+      job.id,
+      NOTIFICATION_EVENT_TYPE,
+      `notification ${event} queued for ${n} subscription${n === 1 ? '' : 's'} of topic ${topic.name}`,
+    );
+    this.d.queued();
+  }
+
+  private find(name: string): TopicRecord {
+    const t = this.d.topics.getTopic(name);
+    if (!t) throw this.notFound(name);
+    return t;
+  }
+
+  private notFound(name: string): NotFoundError {
+    return new NotFoundError(`notification topic ${name} does not exist`);
+  }
+}
