@@ -14,6 +14,9 @@ import type { ObjectStore } from './storage/object-store.js';
 import { ResourcePools } from './engine/resource-pools.js';
 import { JobRunner } from './engine/job-runner.js';
 import { Scheduler } from './engine/scheduler.js';
+import { DatasetRepository } from './db/dataset-repository.js';
+import { DatasetService } from './datasets/dataset-service.js';
+import { datasetRoutes } from './http/datasets.js';
 import { JobService } from './jobs/job-service.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { trainingJobRoutes } from './http/training-jobs.js';
@@ -28,6 +31,7 @@ import { FetchWebhookSender } from './notifications/webhook-sender.js';
 import { trainingJobConfigRoutes } from './http/training-job-configs.js';
 import { notificationTopicRoutes } from './http/notification-topics.js';
 import { registerSpa } from './http/spa.js';
+import { storageBrowseRoutes } from './http/storage-browse.js';
 
 export interface AppDeps {
   db: Db;
@@ -70,7 +74,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const verdicts = new ImageCheckRepository(deps.db);
   const pools = new ResourcePools(config.pools, () => deps.engine.capacity());
   await pools.refresh();
+  const datasets = new DatasetService(new DatasetRepository(deps.db), deps.store, config.s3Region);
   const runner = new JobRunner({
+    dataSnapshot: (id, version) => datasets.snapshot(id, version),
     jobs,
     logs,
     verdicts,
@@ -105,11 +111,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     runner,
     store: deps.store,
     region: config.s3Region,
-    createHooks: [notifications, saveParameters],
+    createHooks: [{ check: (req) => datasets.checkJob(req) }, notifications, saveParameters],
   });
   const configs = new ConfigService({ configs: configRepo, createJob: (req) => service.create(req) });
   app.decorate('runner', runner);
   app.decorate('recover', async () => {
+    datasets.recover();
     await runner.recoverAfterRestart();
     scheduler.pump();
   });
@@ -128,6 +135,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       await api.register(trainingJobRoutes(service));
       await api.register(trainingJobConfigRoutes(configs));
       await api.register(notificationTopicRoutes(notifications));
+      await api.register(storageBrowseRoutes(deps.store));
+      await api.register(datasetRoutes(datasets));
       await api.register(resourcePoolRoutes(() => pools.list((id) => ({ used: scheduler.used(id), queued: scheduler.queued(id).length }))));
     },
     { prefix: '/api/v1' },

@@ -8,3 +8,5 @@ export * from './health.js';
 export * from './timestamp.js';
 export * from './training-job-config.js';
 export * from './notification-topic.js';
+export * from './dataset.js';
+export * from './storage.js';

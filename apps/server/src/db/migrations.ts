@@ -127,4 +127,34 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (owner, key)
   ) WITHOUT ROWID;
   `,
+  /* 4: datasets and their published versions, each pinning the object list of its folder */ `
+  CREATE TABLE datasets (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    description  TEXT,
+    path         TEXT NOT NULL,
+    created_at   TEXT NOT NULL
+  );
+
+  CREATE TABLE dataset_versions (
+    dataset_id   INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    version_num  INTEGER NOT NULL,
+    created_at   TEXT NOT NULL,
+    files        INTEGER NOT NULL,
+    total_bytes  INTEGER NOT NULL,
+    -- 'publishing' while its files are being recorded; only 'ready' versions are shown or used.
+    state        TEXT NOT NULL,
+    PRIMARY KEY (dataset_id, version_num)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE dataset_files (
+    dataset_id   INTEGER NOT NULL,
+    version_num  INTEGER NOT NULL,
+    key          TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    etag         TEXT NOT NULL,
+    PRIMARY KEY (dataset_id, version_num, key),
+    FOREIGN KEY (dataset_id, version_num) REFERENCES dataset_versions(dataset_id, version_num) ON DELETE CASCADE
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -14,6 +14,7 @@ import { uploadOutputs } from './output-upload.js';
 import { nodeEnvironment, nodeHostnames } from './job-env.js';
 import { lastSegment, OUTPUT_DIR } from './paths.js';
 import { LogSink } from './log-sink.js';
+import type { DataSnapshot } from '../datasets/dataset-service.js';
 
 export const LABEL = {
   managed: 'tc.managed',
@@ -39,6 +40,8 @@ export interface RunnerDeps {
   stopGraceSeconds: number;
   /** Extra labels on every container (tests mark theirs for cleanup). */
   extraLabels?: Record<string, string>;
+  /** A dataset version's pinned files, for jobs whose data source is a dataset. */
+  dataSnapshot?: (datasetId: string, version: string) => DataSnapshot | null;
   log?: { error(obj: unknown, msg?: string): void; info(obj: unknown, msg?: string): void };
 }
 
@@ -318,10 +321,19 @@ export class JobRunner {
     if (!check.passed) throw new StepError('image check', check.reason ?? 'failed');
     this.checkStop(ex);
 
-    if (job.spec.data.source !== 'path') throw new StepError('data download', 'datasets are not supported yet; use a data path');
     const code = parseObjectPath(job.spec.algorithm.codeDir);
-    const dataUrl = job.spec.data.path;
-    const data = parseObjectPath(dataUrl);
+    const dataSpec = job.spec.data;
+    let data: { bucket: string; prefix: string; store: ObjectStore };
+    let dataUrl: string;
+    if (dataSpec.source === 'path') {
+      data = { ...parseObjectPath(dataSpec.path), store };
+      dataUrl = dataSpec.path;
+    } else {
+      const snap = this.deps.dataSnapshot?.(dataSpec.datasetId, dataSpec.version);
+      if (!snap) throw new StepError('data download', `dataset ${dataSpec.datasetId} ${dataSpec.version} no longer exists`);
+      data = snap;
+      dataUrl = snap.url;
+    }
     const codeFolder = lastSegment(code.prefix);
     const labels = (node: number): Record<string, string> => ({
       ...this.deps.extraLabels,
@@ -380,7 +392,7 @@ export class JobRunner {
       this.checkStop(ex);
 
       await step('data download', async () => {
-        const s = stagingTar(store, { bucket: data.bucket, prefix: data.prefix, dest: 'home/work/data' });
+        const s = stagingTar(data.store, { bucket: data.bucket, prefix: data.prefix, dest: 'home/work/data' });
         await engine.putArchive(id, '/', s.tar);
         const r = await s.report;
         const msg = describeStaging(`data downloaded to /home/work/data/${on(i)}`, r);

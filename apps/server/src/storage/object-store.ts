@@ -24,8 +24,13 @@ export interface ObjectStore {
   list(bucket: string, prefix: string): AsyncIterable<ObjectInfo>;
   /** One level below the prefix: sub-folders (ending in '/') and objects. */
   listFolder(bucket: string, prefix: string): Promise<{ folders: string[]; objects: ObjectInfo[] }>;
-  /** The object's body as a stream; nothing is buffered whole. */
-  getStream(bucket: string, key: string): Promise<Readable>;
+  /**
+   * The object's body as a stream; nothing is buffered whole. With `expect`, an object whose
+   * ETag differs fails (code ObjectChanged), so a pinned snapshot is never staged changed.
+   */
+  getStream(bucket: string, key: string, expect?: { etag: string }): Promise<Readable>;
+  /** Deletes the object; succeeds when it is already gone. */
+  deleteObject(bucket: string, key: string): Promise<void>;
   /** Streams the body up (multipart for large bodies); size may be unknown. */
   upload(bucket: string, key: string, body: Readable | Buffer | string, contentType?: string): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import {
   CreateBucketCommand,
+  DeleteObjectCommand,
   GetBucketLocationCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -194,11 +195,26 @@ export class S3ObjectStore implements ObjectStore {
     return { folders: [...folders], objects };
   }
 
-  async getStream(bucket: string, key: string): Promise<Readable> {
+  async getStream(bucket: string, key: string, expect?: { etag: string }): Promise<Readable> {
     const out = await this.call('GetObject', bucket, key, () => this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
     const body: unknown = out.Body;
-    if (body instanceof Readable) return body;
-    throw this.fail('GetObject', bucket, key, 'InvalidResponse', 'the response has no readable body');
+    if (!(body instanceof Readable)) throw this.fail('GetObject', bucket, key, 'InvalidResponse', 'the response has no readable body');
+    // Compared here rather than sent as If-Match, which not every S3-compatible store honours.
+    if (expect && unquote(out.ETag ?? '') !== unquote(expect.etag)) {
+      body.destroy();
+      throw this.fail(
+        'GetObject',
+        bucket,
+        key,
+        'ObjectChanged',
+        `the object changed (ETag ${unquote(out.ETag ?? '')}, expected ${unquote(expect.etag)})`,
+      );
+    }
+    return body;
+  }
+
+  async deleteObject(bucket: string, key: string): Promise<void> {
+    await this.call('DeleteObject', bucket, key, () => this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
   }
 
   async upload(bucket: string, key: string, body: Readable | Buffer | string, contentType?: string): Promise<void> {
@@ -300,4 +316,8 @@ function transportCode(e: SdkErrorShape): string | undefined {
     cur = c.cause;
   }
   return undefined;
+}
+
+function unquote(etag: string): string {
+  return etag.replace(/^W\//, '').replace(/^"|"$/g, '');
 }
