@@ -3,6 +3,9 @@ import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
@@ -84,6 +87,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     store: deps.store,
     pools,
     stopGraceSeconds: config.stopGraceSeconds,
+    consoleId: consoleId(config.dataDir),
     extraLabels: deps.containerLabels,
     log: app.log,
   });
@@ -151,4 +155,17 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   );
   await registerSpa(app, deps.webDir ?? DEFAULT_WEB_DIR);
   return app;
+}
+
+/**
+ * This console's identity on a shared engine, kept beside its database so a restart over the
+ * same data folder finds its own containers again, and never another console's.
+ */
+function consoleId(dataDir: string): string {
+  const file = path.join(dataDir, 'console-id');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const id = randomUUID();
+  writeFileSync(file, `${id}\n`, { flag: 'wx' });
+  return id;
 }

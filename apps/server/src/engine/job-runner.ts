@@ -18,6 +18,8 @@ import type { DataSnapshot } from '../datasets/dataset-service.js';
 
 export const LABEL = {
   managed: 'tc.managed',
+  /** Which console owns it: several consoles may share one engine, and each sweeps only its own. */
+  console: 'tc.console',
   jobId: 'tc.job-id',
   jobName: 'tc.job-name',
   jobVersion: 'tc.job-version',
@@ -38,6 +40,8 @@ export interface RunnerDeps {
   pools: Pick<ResourcePools, 'flavor' | 'pool'>;
   /** Between SIGTERM and SIGKILL when a job is stopped or runs out of time. */
   stopGraceSeconds: number;
+  /** This console's identity on the engine (see LABEL.console). */
+  consoleId: string;
   /** Extra labels on every container (tests mark theirs for cleanup). */
   extraLabels?: Record<string, string>;
   /** A dataset version's pinned files, for jobs whose data source is a dataset. */
@@ -167,7 +171,8 @@ export class JobRunner {
    */
   async recoverAfterRestart(): Promise<void> {
     const { jobs, engine } = this.deps;
-    const containers = await engine.listManaged({ [LABEL.managed]: '1' });
+    const ours = { [LABEL.managed]: '1', [LABEL.console]: this.deps.consoleId };
+    const containers = await engine.listManaged(ours);
     const byJob = new Map<number, Map<number, string>>();
     for (const c of containers) {
       const id = Number(c.labels[LABEL.jobId]);
@@ -176,7 +181,7 @@ export class JobRunner {
       if (!byJob.has(id)) byJob.set(id, new Map());
       byJob.get(id)!.set(node, c.id);
     }
-    const networks = await engine.listManagedNetworks({ [LABEL.managed]: '1' });
+    const networks = await engine.listManagedNetworks(ours);
     const networkOf = (id: number): string | null => networks.find((n) => Number(n.labels[LABEL.jobId]) === id)?.id ?? null;
 
     for (const job of jobs.listByStatus(['Initializing', 'Running', 'Stopping'])) {
@@ -338,6 +343,7 @@ export class JobRunner {
     const labels = (node: number): Record<string, string> => ({
       ...this.deps.extraLabels,
       [LABEL.managed]: '1',
+      [LABEL.console]: this.deps.consoleId,
       [LABEL.jobId]: String(job.id),
       [LABEL.jobName]: job.name,
       [LABEL.jobVersion]: job.version,
