@@ -39,11 +39,12 @@ export default defineConfig({
   },
   projects: [{ name: 'chromium' }],
   // The real console: API under /api, the built SPA (apps/web/dist, `npx vite build`) at /.
-  // Every run starts from an empty console. The data directory is removed in the command itself:
+  // Every run starts from an empty console with the demo seeded (`--demo`: image, code, data).
+  // The data directory is removed in the command itself:
   // Playwright starts webServer *before* globalSetup, so a globalSetup would delete it under a
   // running server.
   webServer: {
-    command: 'rm -rf .tmp/e2e-data && npx tsx apps/server/src/main.ts',
+    command: 'rm -rf .tmp/e2e-data && npx tsx apps/server/src/main.ts --demo',
     url: `${baseURL}/api/health`,
     reuseExistingServer: false,
     timeout: 120_000,

@@ -98,6 +98,9 @@ const EnvConfig = z.object({
   NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
   NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
   NOTIFY_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(5_000),
+  // Unset (or empty): no budget. A number: core-hours the account may consume in all.
+  BUDGET_CORE_HOURS: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().min(0).optional()),
+  GPU_HOUR_WEIGHT: z.coerce.number().min(0).max(10_000).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -131,6 +134,8 @@ export interface Config {
   /** Webhook retries: delay base × 2^(attempt-1), capped; see notifications/delivery-worker.ts. */
   notify: { baseMs: number; maxDelayMs: number; maxAttempts: number; timeoutMs: number; pollMs: number };
   logLevel: z.infer<typeof EnvConfig>['LOG_LEVEL'];
+  /** limitCoreHours null: unlimited. One GPU-hour counts as gpuHourWeight core-hours. */
+  budget: { limitCoreHours: number | null; gpuHourWeight: number };
 }
 
 export class ConfigError extends Error {}
@@ -184,5 +189,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pollMs: e.NOTIFY_POLL_MS,
     },
     logLevel: e.LOG_LEVEL,
+    budget: { limitCoreHours: e.BUDGET_CORE_HOURS ?? null, gpuHourWeight: e.GPU_HOUR_WEIGHT },
   };
 }

@@ -15,3 +15,8 @@ export class InvalidInputError extends Error {
 export class ConflictError extends Error {
   readonly code = 'conflict';
 }
+
+/** The account is in arrears (budget used up): nothing new may be started until it is raised. */
+export class PaymentRequiredError extends Error {
+  readonly code = 'in_arrears';
+}

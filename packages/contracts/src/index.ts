@@ -10,3 +10,5 @@ export * from './training-job-config.js';
 export * from './notification-topic.js';
 export * from './dataset.js';
 export * from './storage.js';
+export * from './image.js';
+export * from './budget.js';

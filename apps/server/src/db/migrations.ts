@@ -157,4 +157,24 @@ export const MIGRATIONS: readonly string[] = [
     FOREIGN KEY (dataset_id, version_num) REFERENCES dataset_versions(dataset_id, version_num) ON DELETE CASCADE
   ) WITHOUT ROWID;
   `,
+  /* 5: budget metering, one row per job run; no foreign key, a deleted job's consumption still counts */ `
+  CREATE TABLE job_usage (
+    id              INTEGER PRIMARY KEY,
+    -- jobs.id alone can come back after the newest job is deleted; with created_at it is one job.
+    job_id          INTEGER NOT NULL,
+    job_created_at  TEXT NOT NULL,
+    name            TEXT NOT NULL,
+    version_num     INTEGER NOT NULL,
+    pool_id         TEXT NOT NULL,
+    flavor_id       TEXT NOT NULL,
+    -- the flavor as it was when the job started, so a later configuration change does not re-price it
+    vcpus           REAL NOT NULL,
+    gpus            INTEGER NOT NULL,
+    nodes           INTEGER NOT NULL,
+    started_at      TEXT NOT NULL,
+    ended_at        TEXT,
+    UNIQUE (job_id, job_created_at)
+  );
+  CREATE INDEX job_usage_started ON job_usage (started_at DESC, id DESC);
+  `,
 ];

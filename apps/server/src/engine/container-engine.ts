@@ -37,6 +37,29 @@ export interface ImageInfo {
   user: string;
 }
 
+/** An image the engine has, as its image listing shows it. */
+export interface ImageSummary {
+  id: string;
+  /** Without the `<none>:<none>` placeholder of untagged images. */
+  repoTags: string[];
+  repoDigests: string[];
+  sizeBytes: number;
+  created: Date;
+}
+
+/** One progress message of a pull (per layer when `layer` is set). */
+export interface PullProgress {
+  status: string;
+  layer?: string;
+  current?: number;
+  total?: number;
+}
+
+/** The engine refused an uploaded image archive (not a `docker save` tarball, truncated …). */
+export class ImageArchiveError extends Error {
+  override readonly name = 'ImageArchiveError';
+}
+
 export interface ExitInfo {
   exitCode: number;
   oomKilled: boolean;
@@ -74,7 +97,13 @@ export interface ContainerEngine {
   /** null when the image is not present on the engine. */
   inspectImage(ref: string): Promise<ImageInfo | null>;
   /** Pulls the image; rejects with the engine's message when it cannot. */
-  pullImage(ref: string): Promise<void>;
+  pullImage(ref: string, onProgress?: (p: PullProgress) => void): Promise<void>;
+  listImages(): Promise<ImageSummary[]>;
+  /**
+   * Streams a `docker save` tarball into the engine; resolves with the refs it loaded (tags, or
+   * IDs of untagged images). A refused archive rejects with ImageArchiveError.
+   */
+  loadImage(tar: Readable): Promise<string[]>;
   /** Reads one regular file out of the image (e.g. /etc/passwd to resolve a user name); null when absent. */
   readImageFile(ref: string, path: string, maxBytes: number): Promise<string | null>;
   createContainer(spec: ContainerSpec): Promise<string>;

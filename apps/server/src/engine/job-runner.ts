@@ -254,6 +254,11 @@ export class JobRunner {
 
   private async run(jobId: number): Promise<void> {
     const job = this.deps.jobs.getById(jobId);
+    // Stopped between the scheduler's start and this run: nothing was made yet.
+    if (job?.status === 'Stopping' && this.deps.jobs.transition(job.id, 'Stopping', 'Stopped', { endedAt: new Date().toISOString() })) {
+      this.event(job, EventType.status, 'job stopped before it started');
+      return;
+    }
     if (!job || job.status !== 'Initializing') return;
     const ex = this.execution(job);
     // The final status is set once the containers and network are gone, so a job that shows as

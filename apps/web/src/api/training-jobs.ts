@@ -1,29 +1,16 @@
-import { useQuery } from '@tanstack/react-query';
-import { api } from './client';
+import {
+  isTerminal,
+  type CreateTrainingJobInput,
+  type JobStatus,
+  type LogPage,
+  type TrainingJob,
+  type TrainingJobList,
+  type TrainingJobSummary,
+} from '@tc/contracts';
+import { api, apiRequest } from './client';
 
-// TODO: use @tc/contracts TrainingJobSummary (and JobStatus, TERMINAL_STATUSES / isTerminal)
-export type JobStatus = 'Initializing' | 'Queuing' | 'Running' | 'Successful' | 'Running failed' | 'Stopping' | 'Stopped';
-
-// TODO: use @tc/contracts TrainingJobSummary
-export interface TrainingJobSummary {
-  name: string;
-  version: string;
-  status: JobStatus;
-  /** The failing step and its error when the job failed; null otherwise. */
-  reason: string | null;
-  /** Flavor id; its type and size are in /resource-pools. */
-  flavor: string;
-  nodes: number;
-  createdAt: string;
-  startedAt: string | null;
-  endedAt: string | null;
-}
-
-// TODO: use @tc/contracts TrainingJobList
-export interface TrainingJobList {
-  items: TrainingJobSummary[];
-  total: number;
-}
+export { isTerminal, TERMINAL_STATUSES } from '@tc/contracts';
+export type { JobStatus, TrainingJob, TrainingJobList, TrainingJobSummary };
 
 export interface TrainingJobListParams {
   name?: string;
@@ -32,13 +19,7 @@ export interface TrainingJobListParams {
   pageSize?: number;
 }
 
-export const TERMINAL_STATUSES: readonly JobStatus[] = ['Successful', 'Running failed', 'Stopped'];
-
-export function isTerminal(status: JobStatus): boolean {
-  return TERMINAL_STATUSES.includes(status);
-}
-
-/** How often the list refreshes while any listed job can still change. */
+/** How often lists and details refresh while a shown job can still change. */
 export const LIST_POLL_INTERVAL_MS = 2000;
 
 /** Query keys, hierarchical so `invalidateQueries({ queryKey: trainingJobKeys.all })` hits everything. */
@@ -48,10 +29,42 @@ export const trainingJobKeys = {
   list: (params: TrainingJobListParams = {}) => [...trainingJobKeys.lists(), params] as const,
   details: () => [...trainingJobKeys.all, 'detail'] as const,
   detail: (name: string, version: string) => [...trainingJobKeys.details(), name, version] as const,
+  versions: (name: string) => [...trainingJobKeys.all, 'versions', name] as const,
 };
+
+const jobPath = (name: string, version: string) => `/training-jobs/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`;
 
 export function fetchTrainingJobs(params: TrainingJobListParams = {}, signal?: AbortSignal): Promise<TrainingJobList> {
   return api.get<TrainingJobList>('/training-jobs', { query: { ...params }, signal });
+}
+
+export function fetchTrainingJob(name: string, version: string, signal?: AbortSignal): Promise<TrainingJob> {
+  return api.get<TrainingJob>(jobPath(name, version), { signal });
+}
+
+export function createTrainingJob(body: CreateTrainingJobInput, idempotencyKey: string): Promise<TrainingJob> {
+  return api.post<TrainingJob>('/training-jobs', body, { headers: { 'idempotency-key': idempotencyKey } });
+}
+
+export function stopTrainingJob(name: string, version: string): Promise<TrainingJob> {
+  return api.post<TrainingJob>(`${jobPath(name, version)}/stop`);
+}
+
+export function deleteTrainingJob(name: string, version: string): Promise<void> {
+  return apiRequest<void>(jobPath(name, version), { method: 'DELETE' });
+}
+
+export function fetchLogPage(
+  name: string,
+  version: string,
+  params: { node: number; cursor?: string; limit?: number },
+  signal?: AbortSignal,
+): Promise<LogPage> {
+  return api.get<LogPage>(`${jobPath(name, version)}/logs`, { query: { ...params }, signal });
+}
+
+export function logDownloadUrl(name: string, version: string, node: number): string {
+  return `/api/v1${jobPath(name, version)}/logs/download?node=${node}`;
 }
 
 /** Poll while anything is non-terminal; stop once every listed job has settled. */
@@ -59,10 +72,8 @@ export function listRefetchInterval(data: TrainingJobList | undefined): number |
   return data?.items.some((job) => !isTerminal(job.status)) ? LIST_POLL_INTERVAL_MS : false;
 }
 
-export function useTrainingJobs(params: TrainingJobListParams = {}) {
-  return useQuery({
-    queryKey: trainingJobKeys.list(params),
-    queryFn: ({ signal }) => fetchTrainingJobs(params, signal),
-    refetchInterval: (query) => listRefetchInterval(query.state.data),
-  });
+/** The version the server will assign next to `name`, from the versions it has (V001 when none). */
+export function nextVersion(versions: readonly string[]): string {
+  const highest = versions.reduce((max, v) => Math.max(max, Number(/^V(\d+)$/.exec(v)?.[1] ?? 0)), 0);
+  return `V${String(highest + 1).padStart(3, '0')}`;
 }

@@ -1,29 +1,43 @@
-import type { JobStatus } from '../api/training-jobs';
+import { Badge, Loader, Tooltip } from '@mantine/core';
+import type { JobStatus } from '@tc/contracts';
 
-type Tone = 'neutral' | 'progress' | 'success' | 'danger' | 'muted';
-
-const TONES: Record<JobStatus, Tone> = {
-  Initializing: 'progress',
-  Queuing: 'neutral',
-  Running: 'progress',
-  Successful: 'success',
-  'Running failed': 'danger',
-  Stopping: 'neutral',
-  Stopped: 'muted',
+const COLORS: Record<JobStatus, string> = {
+  Initializing: 'blue',
+  Queuing: 'gray',
+  Running: 'blue',
+  Successful: 'green',
+  'Running failed': 'red',
+  Stopping: 'orange',
+  Stopped: 'gray',
 };
+
+const MOVING: ReadonlySet<JobStatus> = new Set(['Initializing', 'Running', 'Stopping']);
 
 export interface StatusBadgeProps {
   status: JobStatus;
   /** Shown as a tooltip, e.g. the failure reason. */
   title?: string | null;
+  queuePosition?: number | null;
 }
 
-export function StatusBadge({ status, title }: StatusBadgeProps) {
-  const tone = TONES[status] ?? 'neutral';
-  return (
-    <span className={`status-badge status-badge--${tone}`} data-status={status} title={title ?? undefined}>
-      <span className="status-badge__dot" aria-hidden="true" />
-      {status}
-    </span>
+export function StatusBadge({ status, title, queuePosition }: StatusBadgeProps) {
+  const label = status === 'Queuing' && queuePosition ? `Queuing (#${queuePosition})` : status;
+  const badge = (
+    <Badge
+      color={COLORS[status] ?? 'gray'}
+      variant={status === 'Stopped' ? 'outline' : 'light'}
+      data-status={status}
+      leftSection={MOVING.has(status) ? <Loader size={10} color={COLORS[status]} aria-hidden /> : undefined}
+      style={{ textTransform: 'none' }}
+    >
+      {label}
+    </Badge>
+  );
+  return title ? (
+    <Tooltip label={title} multiline maw={360} withArrow>
+      {badge}
+    </Tooltip>
+  ) : (
+    badge
   );
 }

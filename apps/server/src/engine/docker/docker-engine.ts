@@ -9,13 +9,16 @@ import type {
   EngineCapacity,
   ExitInfo,
   ImageInfo,
+  ImageSummary,
+  PullProgress,
   LogLineEvent,
   ManagedContainer,
   ManagedNetwork,
 } from '../container-engine.js';
+import { ImageArchiveError } from '../container-engine.js';
 import { EngineError, engineMessage, statusOf } from './errors.js';
 import { LogDemuxer } from './log-demux.js';
-import { readProgress } from './progress.js';
+import { ProgressError, readProgress, type ProgressMessage } from './progress.js';
 
 export { EngineError } from './errors.js';
 
@@ -152,15 +155,67 @@ export class DockerEngine implements ContainerEngine {
     }
   }
 
-  async pullImage(ref: string): Promise<void> {
+  async pullImage(ref: string, onProgress?: (p: PullProgress) => void): Promise<void> {
     try {
       // A failure after the pull has begun (unknown tag, registry gone) arrives as an error
       // message inside the 200 response; one before it (no such host) as an HTTP 500.
       const stream = await this.docker.pull(ref);
-      await readProgress(stream);
+      await readProgress(
+        stream,
+        onProgress &&
+          ((m) => {
+            if (!m.status) return;
+            onProgress({
+              status: m.status,
+              ...(m.id ? { layer: m.id } : {}),
+              ...(m.progressDetail?.current !== undefined ? { current: m.progressDetail.current } : {}),
+              ...(m.progressDetail?.total !== undefined ? { total: m.progressDetail.total } : {}),
+            });
+          }),
+      );
     } catch (err) {
       throw EngineError.from(err);
     }
+  }
+
+  async listImages(): Promise<ImageSummary[]> {
+    try {
+      const list = await this.docker.listImages();
+      return list.map((i) => ({
+        id: i.Id,
+        repoTags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+        repoDigests: (i.RepoDigests ?? []).filter((d) => d !== '<none>@<none>'),
+        sizeBytes: Math.max(0, i.Size),
+        created: new Date(i.Created * 1000),
+      }));
+    } catch (err) {
+      throw EngineError.from(err, 'listing images failed');
+    }
+  }
+
+  async loadImage(tarStream: Readable): Promise<string[]> {
+    let messages: ProgressMessage[];
+    try {
+      // dockerode pipes the stream into the request, so the archive is never held whole.
+      const res = await this.docker.loadImage(tarStream, { quiet: true });
+      messages = await readProgress(res);
+    } catch (err) {
+      if (!tarStream.destroyed) tarStream.destroy();
+      // The engine read the upload and said no (not a tarball, no manifest …); anything
+      // else (engine gone) stays an engine failure.
+      if (err instanceof ProgressError || statusOf(err) !== undefined) {
+        throw new ImageArchiveError(engineMessage(err), { cause: err });
+      }
+      throw EngineError.from(err, 'loading the image archive failed');
+    }
+    const refs: string[] = [];
+    for (const m of messages) {
+      for (const line of (m.stream ?? '').split('\n')) {
+        const hit = /^Loaded image(?: ID)?: (\S+)\s*$/.exec(line.trim());
+        if (hit) refs.push(hit[1]!);
+      }
+    }
+    return refs;
   }
 
   async readImageFile(ref: string, filePath: string, maxBytes: number): Promise<string | null> {

@@ -5,6 +5,9 @@ export interface ProgressMessage {
   error?: string;
   errorDetail?: { message?: string; code?: number };
   aux?: { ID?: string };
+  /** The layer a pull message is about. */
+  id?: string;
+  progressDetail?: { current?: number; total?: number };
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -24,6 +27,13 @@ function toMessage(v: unknown): ProgressMessage {
     if (typeof d.code === 'number') m.errorDetail.code = d.code;
   }
   if (isRecord(v.aux) && typeof v.aux.ID === 'string') m.aux = { ID: v.aux.ID };
+  if (typeof v.id === 'string') m.id = v.id;
+  if (isRecord(v.progressDetail)) {
+    const d = v.progressDetail;
+    m.progressDetail = {};
+    if (typeof d.current === 'number') m.progressDetail.current = d.current;
+    if (typeof d.total === 'number') m.progressDetail.total = d.total;
+  }
   return m;
 }
 

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { cleanup, render, screen, within } from '@testing-library/react';
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { TrainingJobsPage } from './TrainingJobsPage';
 import { listRefetchInterval, type TrainingJobList, type TrainingJobSummary } from '../../../api/training-jobs';
+import { json, renderPage, routeFetch } from '../../../test-utils';
 
-// Unit test of the renderer: the network is faked at the fetch boundary, everything above it
-// (client, query hook, page) is the real code.
+// Unit test of the page: the network is faked at the fetch boundary, everything above it
+// (client, query hooks, page) is the real code.
 
 function job(overrides: Partial<TrainingJobSummary>): TrainingJobSummary {
   return {
@@ -13,6 +13,7 @@ function job(overrides: Partial<TrainingJobSummary>): TrainingJobSummary {
     version: 'V001',
     status: 'Successful',
     reason: null,
+    queuePosition: null,
     flavor: 'cpu.1u2g',
     nodes: 1,
     createdAt: '2025-11-28T10:00:00.000Z',
@@ -22,50 +23,29 @@ function job(overrides: Partial<TrainingJobSummary>): TrainingJobSummary {
   };
 }
 
-function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-}
-
-function mockFetch(...responses: Response[]) {
-  const fetchMock = vi.fn<typeof fetch>();
-  for (const r of responses) fetchMock.mockResolvedValueOnce(r);
-  vi.stubGlobal('fetch', fetchMock);
-  return fetchMock;
-}
-
-function renderPage() {
-  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  return render(
-    <QueryClientProvider client={client}>
-      <TrainingJobsPage />
-    </QueryClientProvider>,
-  );
-}
-
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();
 });
 
+const cells = (row: HTMLElement) =>
+  within(row)
+    .getAllByRole('cell')
+    .map((td) => td.textContent);
+
 describe('TrainingJobsPage', () => {
-  it('lists jobs with their status, flavor, nodes and duration', async () => {
+  it('lists jobs with their status, flavor, nodes, duration and the actions their status allows', async () => {
     const list: TrainingJobList = {
       items: [
-        job({
-          name: 'resnet',
-          version: 'V002',
-          status: 'Running failed',
-          reason: 'container exited with code 1',
-          nodes: 2,
-          flavor: 'cpu.2u8g',
-        }),
+        job({ name: 'resnet', version: 'V002', status: 'Running failed', reason: 'container exited with code 1', nodes: 2, flavor: 'cpu.2u8g' }),
+        job({ name: 'bert', status: 'Queuing', queuePosition: 3, startedAt: null, endedAt: null }),
         job({}),
       ],
-      total: 2,
+      total: 3,
     };
-    const fetchMock = mockFetch(json(list));
+    const calls = routeFetch({ 'GET /api/v1/training-jobs': () => json(list) });
 
-    renderPage();
+    renderPage(<TrainingJobsPage />);
 
     expect(screen.getByRole('heading', { name: 'Training Jobs' })).toBeTruthy();
     const table = await screen.findByRole('table', { name: 'Training jobs' });
@@ -73,42 +53,77 @@ describe('TrainingJobsPage', () => {
       within(table)
         .getAllByRole('columnheader')
         .map((th) => th.textContent),
-    ).toEqual(['Name', 'Version', 'Status', 'Flavor', 'Nodes', 'Created', 'Duration']);
+    ).toEqual(['Name', 'Version', 'Status', 'Flavor', 'Nodes', 'Created', 'Duration', 'Operation']);
 
-    const rows = within(table).getAllByRole('row').slice(1);
-    expect(rows).toHaveLength(2);
-    const [failed, ok] = rows.map((row) =>
-      within(row)
-        .getAllByRole('cell')
-        .map((td) => td.textContent),
+    const [failed, queued, ok] = within(table).getAllByRole('row').slice(1);
+    expect(cells(failed!).slice(0, 2)).toEqual(['resnet', 'V002']);
+    expect(cells(failed!)[2]).toContain('Running failed');
+    expect(cells(failed!)[2]).toContain('container exited with code 1');
+    expect(cells(failed!)[3]).toBe('cpu.2u8g');
+    expect(cells(failed!)[4]).toBe('2');
+    expect(cells(queued!)[2]).toContain('Queuing (#3)');
+    expect(cells(queued!)[6]).toBe('—');
+    expect(cells(ok!)[2]).toBe('Successful');
+    expect(cells(ok!)[6]).toBe('1m 07s');
+
+    // Stop only while a job can change, delete only once it has ended; a new version always.
+    expect(within(queued!).getByRole('button', { name: 'Stop bert V001' })).toBeTruthy();
+    expect(within(queued!).queryByRole('button', { name: /Delete/ })).toBeNull();
+    expect(within(ok!).getByRole('button', { name: 'Delete linreg-demo V001' })).toBeTruthy();
+    expect(within(ok!).queryByRole('button', { name: /Stop/ })).toBeNull();
+    expect(within(ok!).getByRole('link', { name: 'Create new version of linreg-demo V001' }).getAttribute('href')).toBe(
+      '/jobs/new?from=linreg-demo&version=V001',
     );
-    expect(failed?.slice(0, 2)).toEqual(['resnet', 'V002']);
-    expect(failed?.[2]).toContain('Running failed');
-    expect(failed?.[2]).toContain('container exited with code 1');
-    expect(failed?.[3]).toBe('cpu.2u8g');
-    expect(failed?.[4]).toBe('2');
-    expect(ok?.[0]).toBe('linreg-demo');
-    expect(ok?.[2]).toBe('Successful');
-    expect(ok?.[6]).toBe('1m 07s');
+    expect(within(ok!).getByRole('link', { name: 'linreg-demo' }).getAttribute('href')).toBe('/jobs/linreg-demo/V001');
 
-    expect(fetchMock).toHaveBeenCalledTimes(1);
-    expect(String(fetchMock.mock.calls[0]?.[0])).toBe('/api/v1/training-jobs');
+    expect(calls[0]?.url).toBe('/api/v1/training-jobs?page=1&pageSize=20');
   });
 
-  it('shows the empty state with a curl hint when there are no jobs', async () => {
-    mockFetch(json({ items: [], total: 0 }));
+  it('asks before deleting, then deletes and reloads the list', async () => {
+    let items = [job({})];
+    const calls = routeFetch({
+      'GET /api/v1/training-jobs': () => json({ items, total: items.length }),
+      'DELETE /api/v1/training-jobs/linreg-demo/versions/V001': () => {
+        items = [];
+        return new Response(null, { status: 204 });
+      },
+    });
+    renderPage(<TrainingJobsPage />);
 
-    renderPage();
+    fireEvent.click(await screen.findByRole('button', { name: 'Delete linreg-demo V001' }));
+    const dialog = await screen.findByRole('dialog');
+    expect(dialog.textContent).toContain('Delete linreg-demo V001?');
+    expect(calls.some((c) => c.method === 'DELETE')).toBe(false);
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Delete job' }));
+
+    expect(await screen.findByRole('heading', { name: 'No training jobs yet' })).toBeTruthy();
+    expect(calls.filter((c) => c.method === 'DELETE')).toHaveLength(1);
+  });
+
+  it('shows the empty state with a way to create a job and a curl hint', async () => {
+    routeFetch({ 'GET /api/v1/training-jobs': () => json({ items: [], total: 0 }) });
+
+    renderPage(<TrainingJobsPage />);
 
     expect(await screen.findByRole('heading', { name: 'No training jobs yet' })).toBeTruthy();
     expect(screen.getByText(/curl -X POST .*\/api\/v1\/training-jobs/)).toBeTruthy();
+    expect(screen.getByRole('link', { name: 'Create a training job' }).getAttribute('href')).toBe('/jobs/new');
     expect(screen.queryByRole('table')).toBeNull();
   });
 
-  it("shows the API's error message when the list cannot be loaded", async () => {
-    mockFetch(json({ error: 'unavailable', message: 'database is not answering' }, 503));
+  it('filters by name and status through the API', async () => {
+    const calls = routeFetch({ 'GET /api/v1/training-jobs': () => json({ items: [job({})], total: 1 }) });
+    renderPage(<TrainingJobsPage />);
+    await screen.findByRole('table', { name: 'Training jobs' });
 
-    renderPage();
+    fireEvent.change(screen.getByLabelText('Search by name'), { target: { value: 'lin' } });
+    await waitFor(() => expect(calls.some((c) => c.url.includes('name=lin'))).toBe(true));
+  });
+
+  it("shows the API's error message when the list cannot be loaded", async () => {
+    routeFetch({ 'GET /api/v1/training-jobs': () => json({ error: 'unavailable', message: 'database is not answering' }, 503) });
+
+    renderPage(<TrainingJobsPage />);
 
     const alert = await screen.findByRole('alert');
     expect(alert.textContent).toContain('Could not load training jobs');

@@ -1,90 +1,164 @@
-import { isTerminal, useTrainingJobs, type TrainingJobSummary } from '../../../api/training-jobs';
+import { useState } from 'react';
+import { Anchor, Button, Code, Group, Pagination, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
+import { Link } from 'react-router';
+import { JOB_STATUSES, isTerminal, type JobStatus, type TrainingJobSummary } from '@tc/contracts';
 import { formatDateTime, formatDuration } from '../../../lib/format';
 import { useNow } from '../../../lib/use-now';
+import { EmptyState, ErrorState, LoadingState } from '../../../ui/states';
 import { StatusBadge } from '../../../ui/StatusBadge';
+import { useTrainingJobs } from '../hooks/useTrainingJobs';
+import { JobActions } from './JobActions';
+
+export const PAGE_SIZE = 20;
 
 export function TrainingJobsPage() {
-  const { data, error, isPending, isError, isFetching, refetch } = useTrainingJobs();
+  const [search, setSearch] = useState('');
+  const [status, setStatus] = useState<JobStatus | null>(null);
+  const [page, setPage] = useState(1);
+  const [name] = useDebouncedValue(search.trim(), 300);
+  const filtered = name !== '' || status !== null;
+  const { data, error, isPending, isError, isFetching, refetch } = useTrainingJobs({
+    name: name || undefined,
+    status: status ?? undefined,
+    page,
+    pageSize: PAGE_SIZE,
+  });
   const anyActive = data?.items.some((job) => !isTerminal(job.status)) ?? false;
   const now = useNow(1000, anyActive);
+  const pages = data ? Math.max(1, Math.ceil(data.total / PAGE_SIZE)) : 1;
 
   return (
-    <section className="page" aria-labelledby="training-jobs-heading">
-      <header className="page__header">
-        <h1 id="training-jobs-heading">Training Jobs</h1>
-        <div className="page__meta">
-          {data && <span className="muted">{data.total === 1 ? '1 job' : `${data.total} jobs`}</span>}
+    <Stack component="section" aria-labelledby="training-jobs-heading" gap="md">
+      <Group justify="space-between" align="flex-end" wrap="wrap">
+        <Group align="baseline" gap="md">
+          <Title order={1} size="h2" id="training-jobs-heading">
+            Training Jobs
+          </Title>
+          {data && <Text c="dimmed">{data.total === 1 ? '1 job' : `${data.total} jobs`}</Text>}
           {anyActive && (
-            <span className="muted" aria-live="polite">
+            <Text c="dimmed" size="sm" aria-live="polite">
               Auto-refreshing{isFetching ? '…' : ''}
-            </span>
+            </Text>
           )}
-        </div>
-      </header>
+        </Group>
+        <Button component={Link} to="/jobs/new">
+          Create Training Job
+        </Button>
+      </Group>
+
+      <Group gap="sm" wrap="wrap" align="flex-end">
+        <TextInput
+          label="Search by name"
+          type="search"
+          value={search}
+          maxLength={64}
+          onChange={(e) => {
+            setSearch(e.currentTarget.value);
+            setPage(1);
+          }}
+          w={260}
+        />
+        <Select
+          label="Status"
+          placeholder="All statuses"
+          clearable
+          data={[...JOB_STATUSES]}
+          value={status}
+          onChange={(v) => {
+            setStatus((JOB_STATUSES as readonly string[]).includes(v ?? '') ? (v as JobStatus) : null);
+            setPage(1);
+          }}
+          w={200}
+        />
+      </Group>
 
       {isPending ? (
-        <p role="status" className="state state--loading">
-          Loading training jobs…
-        </p>
+        <LoadingState label="Loading training jobs…" />
       ) : isError && !data ? (
-        <ErrorState message={error.message} onRetry={() => void refetch()} />
+        <ErrorState title="Could not load training jobs" message={error.message} onRetry={() => void refetch()} />
       ) : data.items.length === 0 ? (
-        <EmptyState />
+        filtered ? (
+          <EmptyState title="No job matches">
+            <Text c="dimmed">Change the name or the status filter.</Text>
+          </EmptyState>
+        ) : (
+          <NoJobs />
+        )
       ) : (
         <>
           {isError && (
-            <p role="alert" className="banner banner--error">
+            <Text role="alert" c="red" size="sm">
               Refresh failed: {error.message}. Showing the last known list.
-            </p>
+            </Text>
           )}
           <JobsTable jobs={data.items} now={now} />
+          {pages > 1 && (
+            <Group justify="flex-end">
+              <Pagination total={pages} value={page} onChange={setPage} aria-label="Pages" getControlProps={(c) => ({ 'aria-label': `Page ${c}` })} />
+            </Group>
+          )}
         </>
       )}
-    </section>
+    </Stack>
   );
 }
 
 function JobsTable({ jobs, now }: { jobs: TrainingJobSummary[]; now: Date }) {
   return (
-    <table className="table" aria-label="Training jobs">
-      <thead>
-        <tr>
-          <th scope="col">Name</th>
-          <th scope="col">Version</th>
-          <th scope="col">Status</th>
-          <th scope="col">Flavor</th>
-          <th scope="col" className="num">
-            Nodes
-          </th>
-          <th scope="col">Created</th>
-          <th scope="col">Duration</th>
-        </tr>
-      </thead>
-      <tbody>
-        {jobs.map((job) => (
-          <tr key={`${job.name}/${job.version}`}>
-            <td className="strong">{job.name}</td>
-            <td>{job.version}</td>
-            <td>
-              <StatusBadge status={job.status} title={job.reason} />
-              {job.reason && <div className="reason">{job.reason}</div>}
-            </td>
-            <td>
-              <code>{job.flavor}</code>
-            </td>
-            <td className="num">{job.nodes}</td>
-            <td>
-              <time dateTime={job.createdAt}>{formatDateTime(job.createdAt)}</time>
-            </td>
-            <td>{formatDuration(job.startedAt, job.endedAt, now)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <Table.ScrollContainer minWidth={720}>
+      <Table aria-label="Training jobs" highlightOnHover verticalSpacing="sm">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th scope="col">Name</Table.Th>
+            <Table.Th scope="col">Version</Table.Th>
+            <Table.Th scope="col">Status</Table.Th>
+            <Table.Th scope="col">Flavor</Table.Th>
+            <Table.Th scope="col" ta="right">
+              Nodes
+            </Table.Th>
+            <Table.Th scope="col">Created</Table.Th>
+            <Table.Th scope="col">Duration</Table.Th>
+            <Table.Th scope="col">Operation</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {jobs.map((job) => (
+            <Table.Tr key={`${job.name}/${job.version}`} data-job={`${job.name}/${job.version}`}>
+              <Table.Td fw={600}>
+                <Anchor component={Link} to={`/jobs/${encodeURIComponent(job.name)}/${encodeURIComponent(job.version)}`}>
+                  {job.name}
+                </Anchor>
+              </Table.Td>
+              <Table.Td>{job.version}</Table.Td>
+              <Table.Td>
+                <StatusBadge status={job.status} title={job.reason} queuePosition={job.queuePosition} />
+                {job.reason && (
+                  <Text size="xs" c="red" maw="40ch" mt={4}>
+                    {job.reason}
+                  </Text>
+                )}
+              </Table.Td>
+              <Table.Td>
+                <Code>{job.flavor}</Code>
+              </Table.Td>
+              <Table.Td ta="right">{job.nodes}</Table.Td>
+              <Table.Td>
+                <time dateTime={job.createdAt}>{formatDateTime(job.createdAt)}</time>
+              </Table.Td>
+              <Table.Td>{formatDuration(job.startedAt, job.endedAt, now)}</Table.Td>
+              <Table.Td>
+                <JobActions job={job} size="compact-xs" />
+              </Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Table.ScrollContainer>
   );
 }
 
-function EmptyState() {
+function NoJobs() {
   const origin = typeof window === 'undefined' ? 'http://127.0.0.1:8080' : window.location.origin;
   const example = `curl -X POST ${origin}/api/v1/training-jobs \\
   -H 'content-type: application/json' \\
@@ -97,26 +171,15 @@ function EmptyState() {
     "trainOutput": "obs://demo/output/linreg/"
   }'`;
   return (
-    <div className="state state--empty" data-testid="training-jobs-empty">
-      <h2>No training jobs yet</h2>
-      <p>
-        Submit one through the API, for example with <code>curl</code>. The API is described at <a href="/api/docs">/api/docs</a>.
-      </p>
-      <pre className="code-block">
-        <code>{example}</code>
-      </pre>
-    </div>
-  );
-}
-
-function ErrorState({ message, onRetry }: { message: string; onRetry: () => void }) {
-  return (
-    <div role="alert" className="state state--error">
-      <h2>Could not load training jobs</h2>
-      <p>{message}</p>
-      <button type="button" className="button" onClick={onRetry}>
-        Retry
-      </button>
-    </div>
+    <EmptyState title="No training jobs yet" testId="training-jobs-empty">
+      <Text>
+        <Anchor component={Link} to="/jobs/new">
+          Create a training job
+        </Anchor>{' '}
+        from a custom image, or submit one through the API, for example with <code>curl</code> (described at{' '}
+        <Anchor href="/api/docs">/api/docs</Anchor>).
+      </Text>
+      <Code block>{example}</Code>
+    </EmptyState>
   );
 }
