@@ -35,6 +35,11 @@ import { trainingJobConfigRoutes } from './http/training-job-configs.js';
 import { notificationTopicRoutes } from './http/notification-topics.js';
 import { registerSpa } from './http/spa.js';
 import { storageBrowseRoutes } from './http/storage-browse.js';
+import { ImageService } from './images/image-service.js';
+import { imageRoutes } from './http/images.js';
+import { BudgetRepository } from './db/budget-repository.js';
+import { BudgetService } from './budget/budget-service.js';
+import { budgetRoutes } from './http/budget.js';
 
 export interface AppDeps {
   db: Db;
@@ -103,6 +108,15 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
   // Before recovery runs, so the jobs it ends notify too (the outbox keeps them until the worker starts).
   jobs.onTransition((t) => notifications.onTransition(t));
+  const budget = new BudgetService({
+    usage: new BudgetRepository(deps.db),
+    flavor: (pool, flavor) => pools.flavor(pool, flavor),
+    ...config.budget,
+    log: app.log,
+  });
+  // Likewise before recovery, so the runs it ends are metered.
+  jobs.onTransition((t) => budget.onTransition(t));
+  budget.reconcile();
   app.addHook('onReady', async () => deliveries.start());
   app.addHook('onClose', async () => deliveries.stop());
   const configRepo = new ConfigRepository(deps.db);
@@ -115,7 +129,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     runner,
     store: deps.store,
     region: config.s3Region,
-    createHooks: [{ check: (req) => datasets.checkJob(req) }, notifications, saveParameters],
+    createHooks: [budget, { check: (req) => datasets.checkJob(req) }, notifications, saveParameters],
   });
   const configs = new ConfigService({ configs: configRepo, createJob: (req) => service.create(req) });
   app.decorate('runner', runner);
@@ -141,6 +155,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       await api.register(notificationTopicRoutes(notifications));
       await api.register(storageBrowseRoutes(deps.store));
       await api.register(datasetRoutes(datasets));
+      await api.register(imageRoutes(new ImageService({ engine: deps.engine, verdicts, log: app.log })));
+      await api.register(budgetRoutes(budget));
       await api.register(resourcePoolRoutes(() => pools.list((id) => ({ used: scheduler.used(id), queued: scheduler.queued(id).length }))));
     },
     { prefix: '/api/v1' },

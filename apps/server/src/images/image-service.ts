@@ -1,0 +1,118 @@
+import type { Readable } from 'node:stream';
+import type { EngineImage, ImageCheckResult, ImageVerdict, LoadedImages, PullEvent } from '@tc/contracts';
+import { ImageArchiveError, type ContainerEngine, type ImageSummary } from '../engine/container-engine.js';
+import { checkImage } from '../engine/image-check.js';
+import type { ImageCheckRepository } from '../db/image-check-repository.js';
+import { InvalidInputError, NotFoundError } from '../errors.js';
+
+export interface ImageServiceDeps {
+  engine: ContainerEngine;
+  verdicts: ImageCheckRepository;
+  log: { error(obj: object, msg: string): void };
+}
+
+/** What the engine says when it cannot reach a registry at all (DNS, refused, timeouts). */
+const UNREACHABLE = /dial tcp|no such host|connection refused|i\/o timeout|TLS handshake timeout|network is unreachable/i;
+
+/** The registry a reference names: its first component when that is a host, else Docker Hub. */
+export function registryOf(ref: string): string {
+  const first = ref.split('/')[0]!;
+  return ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : 'docker.io';
+}
+
+const UNCHECKED: ImageVerdict = { status: 'unchecked', reason: null, checkedAt: null };
+
+/** The Images page: what the engine has, each with its UID 1101 verdict; adding by pull or upload. */
+export class ImageService {
+  constructor(private readonly d: ImageServiceDeps) {}
+
+  async list(): Promise<EngineImage[]> {
+    const images = await this.d.engine.listImages();
+    return images.sort((a, b) => b.created.getTime() - a.created.getTime()).map((i) => this.view(i));
+  }
+
+  /** Runs the check for an image the engine has; an absent one is a 404 (pull or load it first). */
+  async check(ref: string): Promise<ImageCheckResult> {
+    const present = await this.d.engine.inspectImage(ref);
+    if (!present) throw new NotFoundError(`image ${ref} is not on the engine; pull it or upload its tarball first`);
+    const result = await checkImage(ref, this.d);
+    const imageId = result.imageId ?? present.id;
+    return { ref, image: await this.find(imageId), cached: result.cached };
+  }
+
+  /**
+   * Pulls the image (unless the engine already has it) and checks it, reporting through `emit`;
+   * never rejects: a failure is the last event, since the caller has already answered 200.
+   */
+  async pull(ref: string, emit: (e: PullEvent) => void): Promise<void> {
+    try {
+      let pulled = false;
+      if (await this.d.engine.inspectImage(ref)) {
+        emit({ type: 'progress', status: `${ref} is already on the engine; nothing to download`, layer: null, current: null, total: null });
+      } else {
+        emit({ type: 'progress', status: `pulling ${ref}`, layer: null, current: null, total: null });
+        await this.d.engine.pullImage(ref, (p) =>
+          emit({ type: 'progress', status: p.status, layer: p.layer ?? null, current: p.current ?? null, total: p.total ?? null }),
+        );
+        pulled = true;
+      }
+      emit({ type: 'progress', status: `checking that the default user is UID 1101`, layer: null, current: null, total: null });
+      const checked = await this.check(ref);
+      emit({ type: 'done', ref, pulled, image: checked.image });
+    } catch (err) {
+      const why = this.reason(err, `pulling ${ref}`);
+      const hint = UNREACHABLE.test(why) ? `the registry ${registryOf(ref)} cannot be reached from the engine: ` : '';
+      emit({ type: 'error', message: `could not pull ${ref}: ${hint}${why}` });
+    }
+  }
+
+  /** Streams a `docker save` tarball into the engine, then checks every image it held. */
+  async load(tar: Readable): Promise<LoadedImages> {
+    let refs: string[];
+    try {
+      refs = await this.d.engine.loadImage(tar);
+    } catch (err) {
+      if (err instanceof ImageArchiveError) {
+        throw new InvalidInputError([
+          { path: 'body', message: `the engine could not load the upload as an image archive (docker save format): ${err.message}` },
+        ]);
+      }
+      throw err;
+    }
+    if (!refs.length) {
+      throw new InvalidInputError([{ path: 'body', message: 'the archive held no image (is it a docker save tarball?)' }]);
+    }
+    const ids = new Set<string>();
+    for (const ref of refs) {
+      const r = await checkImage(ref, this.d);
+      if (r.imageId) ids.add(r.imageId);
+    }
+    const all = await this.d.engine.listImages();
+    return { refs, items: all.filter((i) => ids.has(i.id)).map((i) => this.view(i)) };
+  }
+
+  private async find(imageId: string): Promise<EngineImage> {
+    const found = (await this.d.engine.listImages()).find((i) => i.id === imageId);
+    if (!found) throw new NotFoundError(`image ${imageId} is no longer on the engine`);
+    return this.view(found);
+  }
+
+  private view(i: ImageSummary): EngineImage {
+    const v = this.d.verdicts.get(i.id);
+    return {
+      id: i.id,
+      repoTags: i.repoTags,
+      repoDigests: i.repoDigests,
+      sizeBytes: i.sizeBytes,
+      createdAt: i.created.toISOString(),
+      check: v ? { status: v.passed ? 'passed' : 'failed', reason: v.reason, checkedAt: v.checkedAt } : UNCHECKED,
+    };
+  }
+
+  /** What a user can act on: the engine's own words; anything else is logged, not shown. */
+  private reason(err: unknown, what: string): string {
+    if (err instanceof Error && (err.name === 'EngineError' || err instanceof NotFoundError)) return err.message;
+    this.d.log.error({ err }, `${what} failed`);
+    return 'internal error; see the server log';
+  }
+}

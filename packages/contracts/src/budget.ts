@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { JobName, JobStatus, JobVersion } from './training-job.js';
+import { Timestamp } from './timestamp.js';
+
+/**
+ * What one job has consumed: its run time (start → end, or → now while it runs) × nodes ×
+ * (vCPUs + GPUs × the GPU-hour weight). The flavor is the one it ran with, kept when it started.
+ */
+export const JobConsumption = z.object({
+  name: JobName,
+  version: JobVersion,
+  /** null once the job has been deleted: its consumption still counts. */
+  status: JobStatus.nullable(),
+  pool: z.string(),
+  flavor: z.string(),
+  vcpus: z.number().min(0),
+  gpus: z.int().min(0),
+  nodes: z.int().min(1),
+  startedAt: Timestamp,
+  endedAt: Timestamp.nullable(),
+  hours: z.number().min(0),
+  coreHours: z.number().min(0),
+});
+export type JobConsumption = z.infer<typeof JobConsumption>;
+
+export const Budget = z.object({
+  /** null: no budget configured, nothing is ever refused. */
+  limitCoreHours: z.number().min(0).nullable(),
+  usedCoreHours: z.number().min(0),
+  /** limit − used; null without a limit. At or below 0 the account is in arrears. */
+  balanceCoreHours: z.number().nullable(),
+  inArrears: z.boolean(),
+  /** How many core-hours one GPU-hour counts for. */
+  gpuHourWeight: z.number().min(0),
+  /** The instant running jobs were metered up to. */
+  asOf: Timestamp,
+  /** The largest consumers, largest first (at most 10). */
+  jobs: z.array(JobConsumption),
+});
+export type Budget = z.infer<typeof Budget>;
+
+export const BudgetJobsQuery = z.object({
+  page: z.coerce.number().int().min(1).default(1),
+  pageSize: z.coerce.number().int().min(1).max(100).default(20),
+});
+export type BudgetJobsQuery = z.infer<typeof BudgetJobsQuery>;
+
+/** Every job that has run, newest start first. */
+export const JobConsumptionList = z.object({ items: z.array(JobConsumption), total: z.int().min(0), asOf: Timestamp });
+export type JobConsumptionList = z.infer<typeof JobConsumptionList>;
