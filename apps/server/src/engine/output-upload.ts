@@ -9,16 +9,76 @@ export interface UploadReport {
   skipped: string[];
 }
 
+/** Uploads in flight at once; small files are what this is for (each is one round trip). */
+const MAX_IN_FLIGHT = 8;
+/** A file up to this size is read whole and sent in one PutObject. */
+const WHOLE_FILE_MAX = 16 * 1024 * 1024;
+/** Bytes of whole files held at once, waiting for or in their upload. */
+const BUFFER_BUDGET = 64 * 1024 * 1024;
+/** Larger files stream into multipart uploads (each buffers up to 4 × 8 MiB parts): at most this many at once. */
+const MAX_STREAMING = 2;
+
+/** Counts uploads and buffered bytes in flight; acquire waits until both fit. */
+class Slots {
+  private inFlight = 0;
+  private streaming = 0;
+  private bytes = 0;
+  private waiters: (() => void)[] = [];
+
+  async acquire(bytes: number, streaming: boolean): Promise<void> {
+    while (!this.fits(bytes, streaming)) await new Promise<void>((r) => this.waiters.push(r));
+    this.inFlight += 1;
+    this.bytes += bytes;
+    if (streaming) this.streaming += 1;
+  }
+
+  release(bytes: number, streaming: boolean): void {
+    this.inFlight -= 1;
+    this.bytes -= bytes;
+    if (streaming) this.streaming -= 1;
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  private fits(bytes: number, streaming: boolean): boolean {
+    if (this.inFlight >= MAX_IN_FLIGHT) return false;
+    if (streaming) return this.streaming < MAX_STREAMING;
+    return this.inFlight === 0 || this.bytes + bytes <= BUFFER_BUDGET;
+  }
+}
+
+/** The whole of a tar entry (tar-stream's entries are streamx streams of Buffers). */
+async function readWhole(stream: AsyncIterable<unknown>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array));
+  return Buffer.concat(chunks);
+}
+
 /**
  * Uploads the regular files of a Docker archive (a tar of /home/work/outputs) under the prefix.
- * The archive's first path segment is the folder itself ("outputs/"), so it is cut off. Each
- * entry streams straight into a multipart upload; only regular files are read, so a link can
- * never make the upload read something outside the folder.
+ * The archive's first path segment is the folder itself ("outputs/"), so it is cut off. Only
+ * regular files are read, so a link can never make the upload read something outside the
+ * folder. The tar is read in order, but uploads overlap: files up to WHOLE_FILE_MAX are read
+ * whole and put in one request, up to MAX_IN_FLIGHT at once within BUFFER_BUDGET bytes; larger
+ * ones stream into multipart uploads. Memory stays bounded by those limits, whatever the
+ * outputs' size. Resolves once every upload has finished; rejects on the first failure.
  */
 export async function uploadOutputs(archive: Readable, store: ObjectStore, bucket: string, prefix: string): Promise<UploadReport> {
   const report: UploadReport = { files: 0, bytes: 0, skipped: [] };
   const extract = tar.extract();
+  const slots = new Slots();
+  const uploads = new Set<Promise<void>>();
+  let failed = false;
   const done = new Promise<void>((resolve, reject) => {
+    const fail = (err: unknown) => {
+      if (failed) return;
+      failed = true;
+      extract.destroy(err as Error);
+      reject(err as Error);
+    };
+    const track = (p: Promise<void>) => {
+      const t = p.catch(fail).finally(() => uploads.delete(t));
+      uploads.add(t);
+    };
     extract.on('entry', (header, stream, next) => {
       const relative = header.name.split('/').slice(1).join('/');
       if (header.type !== 'file' || relative === '' || relative.split('/').some((s) => s === '..')) {
@@ -27,21 +87,58 @@ export async function uploadOutputs(archive: Readable, store: ObjectStore, bucke
         stream.resume();
         return;
       }
-      store
-        .upload(bucket, `${prefix}${relative}`, Readable.from(stream))
-        .then(() => {
-          report.files += 1;
-          report.bytes += header.size ?? 0;
+      const size = header.size ?? 0;
+      const key = `${prefix}${relative}`;
+      const counted = () => {
+        report.files += 1;
+        report.bytes += size;
+      };
+      const whole = size <= WHOLE_FILE_MAX;
+      (async () => {
+        await slots.acquire(whole ? size : 0, !whole);
+        if (failed) {
+          slots.release(whole ? size : 0, !whole);
+          return;
+        }
+        if (whole) {
+          let body: Buffer;
+          try {
+            body = await readWhole(stream);
+          } catch (err) {
+            slots.release(size, false);
+            throw err;
+          }
+          track(
+            store
+              .upload(bucket, key, body)
+              .then(counted)
+              .finally(() => slots.release(size, false)),
+          );
           next();
-        })
-        .catch((err: unknown) => {
-          extract.destroy(err as Error);
-          reject(err as Error);
-        });
+          return;
+        }
+        // The tar can move on once this entry is read to its end; the last parts finish meanwhile.
+        const ended = new Promise<void>((r) => stream.once('end', r));
+        const upload = store
+          .upload(bucket, key, Readable.from(stream))
+          .then(counted)
+          .finally(() => slots.release(0, true));
+        track(upload);
+        await Promise.race([ended, upload]);
+        if (!failed) next();
+      })().catch(fail);
     });
-    extract.on('finish', resolve);
-    extract.on('error', reject);
-    archive.on('error', reject);
+    extract.on('finish', () => {
+      // Every entry is read; wait for the uploads still running.
+      const settle = async () => {
+        while (uploads.size) await Promise.all([...uploads]);
+      };
+      settle().then(() => {
+        if (!failed) resolve();
+      }, fail);
+    });
+    extract.on('error', fail);
+    archive.on('error', fail);
   });
   archive.pipe(extract);
   await done;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatSeconds } from './format';
+import { formatBytes, formatDuration, formatSeconds } from './format';
 
 describe('formatSeconds', () => {
   it.each([
@@ -40,5 +40,18 @@ describe('formatDuration', () => {
 
   it('is a dash for unparseable timestamps', () => {
     expect(formatDuration('not a date', null)).toBe('—');
+  });
+});
+
+describe('formatBytes', () => {
+  it.each([
+    [0, '0 B'],
+    [512, '512 B'],
+    [1536, '1.5 KiB'],
+    [56, '56 B'],
+    [12 * 1024 * 1024, '12 MiB'],
+    [5 * 1024 ** 3, '5.0 GiB'],
+  ])('%s → %s', (bytes, expected) => {
+    expect(formatBytes(bytes)).toBe(expected);
   });
 });

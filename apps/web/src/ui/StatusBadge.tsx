@@ -28,7 +28,8 @@ export function StatusBadge({ status, title, queuePosition }: StatusBadgeProps) 
       variant={status === 'Stopped' ? 'outline' : 'light'}
       data-status={status}
       leftSection={MOVING.has(status) ? <Loader size={10} color={COLORS[status]} aria-hidden /> : undefined}
-      style={{ textTransform: 'none' }}
+      // Never cut to "Succe…" in a narrow table column: the status is the point of the badge.
+      styles={{ root: { textTransform: 'none', flexShrink: 0, maxWidth: 'none', overflow: 'visible' }, label: { overflow: 'visible' } }}
     >
       {label}
     </Badge>

@@ -195,9 +195,16 @@ export class DockerEngine implements ContainerEngine {
 
   async loadImage(tarStream: Readable): Promise<string[]> {
     let messages: ProgressMessage[];
+    // A source that breaks off (the uploader went away) would leave the engine waiting for the
+    // rest of the archive forever: pipe() does not end the request it feeds.
+    const cut = new AbortController();
+    const abort = (): void => {
+      if (!tarStream.readableEnded) cut.abort();
+    };
+    tarStream.once('error', abort).once('close', abort);
     try {
       // dockerode pipes the stream into the request, so the archive is never held whole.
-      const res = await this.docker.loadImage(tarStream, { quiet: true });
+      const res = await this.docker.loadImage(tarStream, { quiet: true, abortSignal: cut.signal });
       messages = await readProgress(res);
     } catch (err) {
       if (!tarStream.destroyed) tarStream.destroy();

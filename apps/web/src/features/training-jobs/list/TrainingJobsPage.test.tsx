@@ -37,7 +37,14 @@ describe('TrainingJobsPage', () => {
   it('lists jobs with their status, flavor, nodes, duration and the actions their status allows', async () => {
     const list: TrainingJobList = {
       items: [
-        job({ name: 'resnet', version: 'V002', status: 'Running failed', reason: 'container exited with code 1', nodes: 2, flavor: 'cpu.2u8g' }),
+        job({
+          name: 'resnet',
+          version: 'V002',
+          status: 'Running failed',
+          reason: 'container exited with code 1',
+          nodes: 2,
+          flavor: 'cpu.2u8g',
+        }),
         job({ name: 'bert', status: 'Queuing', queuePosition: 3, startedAt: null, endedAt: null }),
         job({}),
       ],

@@ -66,7 +66,7 @@ export function TrainingJobsPage() {
           data={[...JOB_STATUSES]}
           value={status}
           onChange={(v) => {
-            setStatus((JOB_STATUSES as readonly string[]).includes(v ?? '') ? (v as JobStatus) : null);
+            setStatus(JOB_STATUSES.find((st) => st === v) ?? null);
             setPage(1);
           }}
           w={200}
@@ -95,7 +95,13 @@ export function TrainingJobsPage() {
           <JobsTable jobs={data.items} now={now} />
           {pages > 1 && (
             <Group justify="flex-end">
-              <Pagination total={pages} value={page} onChange={setPage} aria-label="Pages" getControlProps={(c) => ({ 'aria-label': `Page ${c}` })} />
+              <Pagination
+                total={pages}
+                value={page}
+                onChange={setPage}
+                aria-label="Pages"
+                getControlProps={(c) => ({ 'aria-label': `Page ${c}` })}
+              />
             </Group>
           )}
         </>
