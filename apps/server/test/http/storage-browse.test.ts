@@ -117,3 +117,18 @@ describe('POST /storage/buckets/{bucket}/folders', () => {
     expect(res.json().fields).toEqual([expect.objectContaining({ path: 'prefix' })]);
   });
 });
+
+describe('OpenAPI', () => {
+  it('describes the browse routes', async () => {
+    const res = await tc.app.inject({ url: '/api/docs/json' });
+    expect(res.statusCode).toBe(200);
+    const paths = Object.keys(res.json().paths);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/api/v1/storage/buckets',
+        '/api/v1/storage/buckets/{bucket}/objects',
+        '/api/v1/storage/buckets/{bucket}/folders',
+      ]),
+    );
+  });
+});

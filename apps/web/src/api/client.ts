@@ -4,11 +4,10 @@
  * (`{ error, message, fields? }`), its message and per-field errors, so forms can map them.
  */
 
-export interface ApiFieldError {
-  /** Dot-joined path into the request body (`env.0.name`); '' for the request as a whole. */
-  path: string;
-  message: string;
-}
+import type { FieldError } from '@tc/contracts';
+
+/** Dot-joined path into the request body (`env.0.name`), '' for the request as a whole; the API's own shape. */
+export type ApiFieldError = FieldError;
 
 export class ApiRequestError extends Error {
   override readonly name = 'ApiRequestError';

@@ -125,6 +125,10 @@ describe('TrainingJobsPage', () => {
 
     fireEvent.change(screen.getByLabelText('Search by name'), { target: { value: 'lin' } });
     await waitFor(() => expect(calls.some((c) => c.url.includes('name=lin'))).toBe(true));
+
+    fireEvent.click(screen.getByRole('combobox', { name: 'Status' }));
+    fireEvent.click(await screen.findByRole('option', { name: 'Running failed', hidden: true }));
+    await waitFor(() => expect(calls.some((c) => c.url.includes('name=lin') && c.url.includes('status=Running+failed'))).toBe(true));
   });
 
   it("shows the API's error message when the list cannot be loaded", async () => {

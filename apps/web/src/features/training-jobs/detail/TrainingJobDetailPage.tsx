@@ -1,0 +1,119 @@
+import { Alert, Anchor, Breadcrumbs, Group, Paper, SimpleGrid, Stack, Tabs, Text, Title } from '@mantine/core';
+import { Link, useNavigate, useParams } from 'react-router';
+import { isTerminal, type TrainingJob } from '@tc/contracts';
+import { ApiRequestError } from '../../../api/client';
+import { formatDateTime, formatDuration } from '../../../lib/format';
+import { useNow } from '../../../lib/use-now';
+import { ErrorState, LoadingState } from '../../../ui/states';
+import { StatusBadge } from '../../../ui/StatusBadge';
+import { useTrainingJob } from '../hooks/useTrainingJob';
+import { JobActions } from '../list/JobActions';
+import { LogViewer } from '../logs/LogViewer';
+import { EventTimeline } from './EventTimeline';
+import { JobParameters } from './JobParameters';
+import { OutputFiles } from './OutputFiles';
+
+export function TrainingJobDetailPage() {
+  const { name = '', version = '' } = useParams();
+  const job = useTrainingJob(name, version);
+
+  return (
+    <Stack gap="md">
+      <Breadcrumbs>
+        <Anchor component={Link} to="/jobs">
+          Training Jobs
+        </Anchor>
+        <span>
+          {name} {version}
+        </span>
+      </Breadcrumbs>
+      {job.isPending ? (
+        <LoadingState label={`Loading ${name} ${version}…`} />
+      ) : job.isError && !job.data ? (
+        job.error instanceof ApiRequestError && job.error.status === 404 ? (
+          <ErrorState title={`${name} ${version} does not exist`} message="It may have been deleted." />
+        ) : (
+          <ErrorState title={`Could not load ${name} ${version}`} message={job.error.message} onRetry={() => void job.refetch()} />
+        )
+      ) : (
+        <JobView job={job.data} />
+      )}
+    </Stack>
+  );
+}
+
+function JobView({ job }: { job: TrainingJob }) {
+  const navigate = useNavigate();
+  const live = !isTerminal(job.status);
+  const now = useNow(1000, live);
+  return (
+    <>
+      <Group justify="space-between" align="flex-start" wrap="wrap">
+        <Group gap="sm" align="center" data-job={`${job.name}/${job.version}`}>
+          <Title order={1} size="h2">
+            {job.name}{' '}
+            <Text span c="dimmed" inherit>
+              {job.version}
+            </Text>
+          </Title>
+          <StatusBadge status={job.status} queuePosition={job.queuePosition} />
+        </Group>
+        <JobActions job={job} onDeleted={() => void navigate('/jobs')} />
+      </Group>
+
+      {job.reason && (
+        <Alert color="red" title="Why it failed" role="alert">
+          {job.reason}
+        </Alert>
+      )}
+      {job.status === 'Queuing' && job.queuePosition && (
+        <Alert color="gray" title="Waiting for capacity">
+          Position {job.queuePosition} in the queue of its resource pool.
+        </Alert>
+      )}
+
+      <Paper withBorder p="md">
+        <SimpleGrid cols={{ base: 2, sm: 3, md: 6 }} spacing="sm">
+          <Fact label="Status">{job.status}</Fact>
+          <Fact label="Created">{formatDateTime(job.createdAt)}</Fact>
+          <Fact label="Started">{job.startedAt ? formatDateTime(job.startedAt) : '—'}</Fact>
+          <Fact label="Ended">{job.endedAt ? formatDateTime(job.endedAt) : '—'}</Fact>
+          <Fact label="Duration">{formatDuration(job.startedAt, job.endedAt, now)}</Fact>
+          <Fact label="Compute Nodes">{job.spec.resources?.nodes ?? job.nodes.length}</Fact>
+        </SimpleGrid>
+      </Paper>
+
+      <Tabs defaultValue="logs">
+        <Tabs.List>
+          <Tabs.Tab value="logs">Logs</Tabs.Tab>
+          <Tabs.Tab value="events">Events</Tabs.Tab>
+          <Tabs.Tab value="configurations">Configurations</Tabs.Tab>
+          <Tabs.Tab value="outputs">Output files</Tabs.Tab>
+        </Tabs.List>
+        <Tabs.Panel value="logs" pt="md">
+          <LogViewer name={job.name} version={job.version} nodes={job.nodes} live={live} />
+        </Tabs.Panel>
+        <Tabs.Panel value="events" pt="md">
+          <EventTimeline events={job.events} />
+        </Tabs.Panel>
+        <Tabs.Panel value="configurations" pt="md">
+          <JobParameters job={job} />
+        </Tabs.Panel>
+        <Tabs.Panel value="outputs" pt="md">
+          <OutputFiles path={job.spec.trainOutput} status={job.status} />
+        </Tabs.Panel>
+      </Tabs>
+    </>
+  );
+}
+
+function Fact({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div>
+      <Text size="xs" c="dimmed">
+        {label}
+      </Text>
+      <Text fw={500}>{children}</Text>
+    </div>
+  );
+}

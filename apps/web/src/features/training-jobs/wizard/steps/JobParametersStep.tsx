@@ -1,0 +1,223 @@
+import { Alert, Divider, Group, NumberInput, Radio, Select, Stack, Text, TextInput, Textarea } from '@mantine/core';
+import { Controller, useWatch } from 'react-hook-form';
+import { ObjectPath, parseObjectPath } from '@tc/contracts';
+import { useStorageListing } from '../../../storage/hooks/useStorageListing';
+import { useDatasetOptions } from '../../hooks/useDatasets';
+import { useTrainingJobConfigOptions } from '../../hooks/useTrainingJobConfigs';
+import { toFormValues } from '../toFormValues';
+import { useWizardForm } from '../useWizardForm';
+import { EnvironmentVariables } from './EnvironmentVariables';
+import { PathField } from './PathField';
+
+export function JobParametersStep() {
+  const { register, formState, control } = useWizardForm();
+  const errors = formState.errors;
+  const source = useWatch({ control, name: 'data.source' });
+
+  return (
+    <Stack gap="md" maw={760}>
+      <OneClickConfiguration />
+      <Divider />
+      <Radio.Group label="Algorithm Source" value="custom" readOnly>
+        <Group mt="xs">
+          <Radio value="custom" label="Custom" />
+        </Group>
+      </Radio.Group>
+      <TextInput
+        label="Image Path"
+        required
+        placeholder="registry.example.com/org/name:tag"
+        description="The training image; its default user must be UID 1101."
+        autoComplete="off"
+        spellCheck={false}
+        error={errors.algorithm?.imagePath?.message}
+        {...register('algorithm.imagePath')}
+      />
+      <PathField
+        name="algorithm.codeDir"
+        label="Code Directory"
+        required
+        description="Copied to /home/work/user-job-dir/<last folder>/ before the boot command runs."
+      />
+      <Textarea
+        label="Boot Command"
+        required
+        autosize
+        minRows={1}
+        placeholder="sh /home/work/user-job-dir/<code folder>/train.sh"
+        styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)' } }}
+        spellCheck={false}
+        error={errors.algorithm?.bootCommand?.message}
+        {...register('algorithm.bootCommand')}
+      />
+      <Controller
+        control={control}
+        name="data.source"
+        render={({ field }) => (
+          <Radio.Group
+            label="Data Source"
+            required
+            value={field.value}
+            onChange={(v) => field.onChange(v === 'dataset' ? 'dataset' : 'path')}
+          >
+            <Group mt="xs">
+              <Radio value="dataset" label="Dataset" />
+              <Radio value="path" label="Data path" />
+            </Group>
+          </Radio.Group>
+        )}
+      />
+      {source === 'dataset' ? (
+        <DatasetFields />
+      ) : (
+        <PathField name="data.path" label="Data path" required description="Copied to /home/work/data/ in the container." />
+      )}
+      <PathField
+        name="trainOutput"
+        label="Training Output Path"
+        required
+        description="/home/work/outputs/ is uploaded here after the run. Choose an empty folder, not the data folder or one inside it."
+      />
+      <OutputNotEmptyWarning />
+      <EnvironmentVariables />
+      <PathField name="logPath" label="Job Log Path" description="Optional. Each node's log is written here when the job ends." />
+      <Controller
+        control={control}
+        name="maxRuntimeMinutes"
+        render={({ field, fieldState }) => (
+          <NumberInput
+            ref={field.ref}
+            name={field.name}
+            label="Max Running Time (minutes)"
+            description="Optional. The job is stopped and fails when it runs longer."
+            min={1}
+            allowDecimal={false}
+            allowNegative={false}
+            value={field.value}
+            onChange={(v) => field.onChange(typeof v === 'number' ? v : v === '' ? '' : Number(v))}
+            onBlur={field.onBlur}
+            error={fieldState.error?.message}
+            maw={280}
+          />
+        )}
+      />
+    </Stack>
+  );
+}
+
+function OneClickConfiguration() {
+  const { reset, getValues } = useWizardForm();
+  const configs = useTrainingJobConfigOptions();
+  const items = configs.data?.items ?? [];
+  return (
+    <Select
+      label="One-Click Configuration"
+      placeholder={
+        configs.isPending ? 'Loading…' : items.length === 0 ? 'No saved job parameters yet' : 'Fill the fields from a saved parameter set'
+      }
+      description={
+        configs.isError
+          ? `Saved job parameters could not be loaded: ${configs.error.message}`
+          : 'Fills every field below; they stay editable. Save a set on the Notification step.'
+      }
+      data={items.map((c) => ({ value: c.name, label: c.description ? `${c.name} — ${c.description}` : c.name }))}
+      disabled={items.length === 0}
+      value={null}
+      clearable={false}
+      searchable
+      nothingFoundMessage="No saved job parameters"
+      onChange={(name) => {
+        const chosen = items.find((c) => c.name === name);
+        if (!chosen) return;
+        const current = getValues();
+        // The job's own name and description, and the choice to save, are not part of a parameter set.
+        reset(
+          { ...toFormValues(chosen.parameters, current.name), description: current.description, saveConfig: current.saveConfig },
+          { keepDefaultValues: true },
+        );
+      }}
+    />
+  );
+}
+
+function DatasetFields() {
+  const { control, setValue } = useWizardForm();
+  const datasets = useDatasetOptions();
+  const datasetId = useWatch({ control, name: 'data.datasetId' });
+  const items = datasets.data?.items ?? [];
+  const chosen = items.find((d) => d.name === datasetId);
+
+  if (datasets.isPending) return <Text c="dimmed">Loading datasets…</Text>;
+  if (datasets.isError)
+    return (
+      <Alert color="red" role="alert" title="Datasets could not be loaded">
+        {datasets.error.message}
+      </Alert>
+    );
+  if (items.length === 0)
+    return (
+      <Alert color="gray" title="No datasets yet" data-testid="no-datasets">
+        Data Management has no datasets yet. Choose Data path to use a folder in object storage.
+      </Alert>
+    );
+  return (
+    <Group grow align="flex-start">
+      <Controller
+        control={control}
+        name="data.datasetId"
+        render={({ field, fieldState }) => (
+          <Select
+            ref={field.ref}
+            label="Dataset"
+            required
+            searchable
+            data={items.map((d) => d.name)}
+            value={field.value || null}
+            onChange={(v) => {
+              field.onChange(v ?? '');
+              setValue('data.version', items.find((d) => d.name === v)?.versions[0]?.version ?? '');
+            }}
+            onBlur={field.onBlur}
+            error={fieldState.error?.message}
+          />
+        )}
+      />
+      <Controller
+        control={control}
+        name="data.version"
+        render={({ field, fieldState }) => (
+          <Select
+            ref={field.ref}
+            label="Version"
+            required
+            data={(chosen?.versions ?? []).map((v) => ({ value: v.version, label: `${v.version} (${v.files} files)` }))}
+            value={field.value || null}
+            onChange={(v) => field.onChange(v ?? '')}
+            onBlur={field.onBlur}
+            error={fieldState.error?.message}
+            nothingFoundMessage="This dataset has no versions"
+          />
+        )}
+      />
+    </Group>
+  );
+}
+
+/** A non-empty output folder is allowed, as the server allows it, but files there may be overwritten. */
+function OutputNotEmptyWarning() {
+  const { control } = useWizardForm();
+  const output = useWatch({ control, name: 'trainOutput' });
+  const valid = ObjectPath.safeParse(output).success;
+  const parsed = valid ? parseObjectPath(output) : null;
+  const listing = useStorageListing(parsed?.bucket ?? null, parsed?.prefix ?? '');
+  const count =
+    listing.data && parsed && listing.data.bucket === parsed.bucket && listing.data.prefix === parsed.prefix
+      ? listing.data.objects.length + listing.data.folders.length
+      : 0;
+  if (!parsed || count === 0) return null;
+  return (
+    <Alert color="yellow" title="Training Output Path is not empty" role="status">
+      It already holds {count} {count === 1 ? 'entry' : 'entries'}; files with the same names will be overwritten.
+    </Alert>
+  );
+}

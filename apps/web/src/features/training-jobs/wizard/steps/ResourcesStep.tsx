@@ -1,0 +1,163 @@
+import { useEffect } from 'react';
+import { Alert, NumberInput, Paper, SegmentedControl, Input, Select, SimpleGrid, Stack, Text } from '@mantine/core';
+import { Controller, useWatch } from 'react-hook-form';
+import { ErrorState, LoadingState } from '../../../../ui/states';
+import { useResourcePools } from '../../hooks/useResourcePools';
+import { flavorLabel, nodesThatFit, settle } from '../resources';
+import { useWizardForm } from '../useWizardForm';
+
+export function ResourcesStep() {
+  const { control, setValue, getValues } = useWizardForm();
+  const pools = useResourcePools();
+  const [poolId, type, flavorId, nodes] = useWatch({
+    control,
+    name: ['resources.pool', 'resources.type', 'resources.flavor', 'resources.nodes'],
+  });
+  const items = pools.data?.items ?? [];
+  const pool = items.find((p) => p.id === poolId) ?? (poolId === '' ? items.find((p) => p.id === 'public') : undefined);
+  const flavor = pool?.flavors.find((f) => f.id === flavorId);
+
+  // First visit: the public pool (or the first) with its first flavor, as the API's default would.
+  useEffect(() => {
+    if (items.length === 0 || getValues('resources.pool') !== '') return;
+    const first = items.find((p) => p.id === 'public') ?? items[0];
+    if (!first) return;
+    const s = settle(first, getValues('resources.type'), getValues('resources.flavor'));
+    setValue('resources.pool', first.id);
+    setValue('resources.type', s.type);
+    setValue('resources.flavor', s.flavor);
+  }, [items, getValues, setValue]);
+
+  if (pools.isPending) return <LoadingState label="Loading resource pools…" />;
+  if (pools.isError)
+    return <ErrorState title="Could not load resource pools" message={pools.error.message} onRetry={() => void pools.refetch()} />;
+
+  const fits = flavor && pool ? nodesThatFit(flavor, pool.free) : 0;
+  const wanted = typeof nodes === 'number' ? nodes : 0;
+
+  return (
+    <Stack gap="md" maw={760}>
+      <Controller
+        control={control}
+        name="resources.pool"
+        render={({ field, fieldState }) => (
+          <Select
+            ref={field.ref}
+            label="Resource Pool"
+            required
+            allowDeselect={false}
+            data={items.map((p) => ({ value: p.id, label: `${p.name} (${p.id})` }))}
+            value={field.value || null}
+            onChange={(v) => {
+              const next = items.find((p) => p.id === v);
+              field.onChange(v ?? '');
+              const s = settle(next, getValues('resources.type'), getValues('resources.flavor'));
+              setValue('resources.type', s.type);
+              setValue('resources.flavor', s.flavor, { shouldValidate: !!getValues('resources.flavor') });
+            }}
+            onBlur={field.onBlur}
+            error={fieldState.error?.message}
+            description={
+              pool
+                ? `Free now: ${pool.free.vcpus} vCPUs, ${pool.free.memoryGiB} GiB, ${pool.free.gpus} GPUs of ${pool.capacity.vcpus} vCPUs, ${pool.capacity.memoryGiB} GiB, ${pool.capacity.gpus} GPUs${pool.queued ? `; ${pool.queued} job(s) queued` : ''}`
+                : undefined
+            }
+          />
+        )}
+      />
+      <Controller
+        control={control}
+        name="resources.type"
+        render={({ field, fieldState }) => (
+          <Input.Wrapper label="Type" required error={fieldState.error?.message} description="Only the types this pool has.">
+            <div>
+              <SegmentedControl
+                aria-label="Type"
+                mt={4}
+                data={(pool?.types ?? ['CPU']).map((t) => ({ value: t, label: t }))}
+                value={field.value}
+                onChange={(v) => {
+                  const t = v === 'GPU' ? 'GPU' : 'CPU';
+                  field.onChange(t);
+                  setValue('resources.flavor', settle(pool, t, '').flavor);
+                }}
+              />
+            </div>
+          </Input.Wrapper>
+        )}
+      />
+      <Controller
+        control={control}
+        name="resources.flavor"
+        render={({ field, fieldState }) => (
+          <Select
+            ref={field.ref}
+            label="Specifications"
+            required
+            allowDeselect={false}
+            data={(pool?.flavors ?? [])
+              .filter((f) => f.type === type)
+              .map((f) => ({ value: f.id, label: `${flavorLabel(f)} · fits ${nodesThatFit(f, pool?.free ?? f)} node(s) now` }))}
+            value={field.value || null}
+            onChange={(v) => field.onChange(v ?? '')}
+            onBlur={field.onBlur}
+            error={fieldState.error?.message}
+            nothingFoundMessage="This pool has no flavor of this type"
+          />
+        )}
+      />
+      {flavor && (
+        <Paper withBorder p="sm" aria-label="Chosen specifications">
+          <SimpleGrid cols={{ base: 2, sm: 4 }} spacing="xs">
+            <Spec label="vCPUs" value={flavor.vcpus} />
+            <Spec label="Memory" value={`${flavor.memoryGiB} GiB`} />
+            <Spec label="GPUs" value={flavor.gpus} />
+            <Spec label="Fits now" value={`${fits} node${fits === 1 ? '' : 's'}`} />
+          </SimpleGrid>
+        </Paper>
+      )}
+      <Controller
+        control={control}
+        name="resources.nodes"
+        render={({ field, fieldState }) => (
+          <NumberInput
+            ref={field.ref}
+            name={field.name}
+            label="Compute Nodes"
+            required
+            min={1}
+            max={16}
+            allowDecimal={false}
+            allowNegative={false}
+            value={field.value}
+            onChange={(v) => field.onChange(typeof v === 'number' ? v : v === '' ? '' : Number(v))}
+            onBlur={field.onBlur}
+            error={fieldState.error?.message}
+            description={
+              wanted > 1
+                ? `Distributed: ${wanted} containers, one per node, on a network private to the job.`
+                : 'Standalone: one container.'
+            }
+            maw={280}
+          />
+        )}
+      />
+      {flavor && wanted > fits && (
+        <Alert color="yellow" role="status" title="Not enough free capacity right now">
+          {wanted} × {flavor.id} does not fit in what the pool has free; the job will wait in the queue (Queuing) until it does.
+        </Alert>
+      )}
+    </Stack>
+  );
+}
+
+function Spec({ label, value }: { label: string; value: string | number }) {
+  return (
+    <div>
+      <Text size="xs" c="dimmed">
+        {label}
+      </Text>
+      <Text fw={500}>{value}</Text>
+    </div>
+  );
+}

@@ -1,0 +1,32 @@
+import type { TrainingJobParameters, TrainingJobSpec } from '@tc/contracts';
+import { EMPTY_VALUES, type WizardValues } from './form';
+
+/**
+ * A stored job's spec (for "create new version") or a saved parameter set (One-Click
+ * Configuration) → form values. The name is the job's own for a new version and '' for a set;
+ * saving parameters is never carried over, it is a choice made per submit.
+ */
+export function toFormValues(source: TrainingJobSpec | TrainingJobParameters, name = ''): WizardValues {
+  const data = source.data;
+  return {
+    ...EMPTY_VALUES,
+    name,
+    description: source.description ?? '',
+    algorithm: { ...source.algorithm },
+    data:
+      data.source === 'dataset'
+        ? { source: 'dataset', path: '', datasetId: data.datasetId, version: data.version }
+        : { source: 'path', path: data.path, datasetId: '', version: '' },
+    trainOutput: source.trainOutput,
+    env: (source.env ?? []).map((e) => ({ ...e })),
+    logPath: source.logPath ?? '',
+    maxRuntimeMinutes: source.maxRuntimeMinutes ?? '',
+    resources: source.resources
+      ? { pool: source.resources.pool ?? '', type: source.resources.type, flavor: source.resources.flavor, nodes: source.resources.nodes }
+      : { ...EMPTY_VALUES.resources },
+    notification: source.notification
+      ? { topic: source.notification.topic, events: [...source.notification.events] }
+      : { topic: '', events: [] },
+    saveConfig: { enabled: false, name: '', description: '' },
+  };
+}

@@ -1,0 +1,7 @@
+import { useFormContext } from 'react-hook-form';
+import type { CreateTrainingJobInput } from '@tc/contracts';
+import type { WizardValues } from './form';
+
+export function useWizardForm() {
+  return useFormContext<WizardValues, unknown, CreateTrainingJobInput>();
+}
