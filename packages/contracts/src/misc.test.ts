@@ -56,7 +56,7 @@ describe('resource pools', () => {
   });
   it('lists pools', () => {
     const capacity = { vcpus: 8, memoryGiB: 31.2, gpus: 0 };
-    const pool = { id: 'public', name: 'Public', types: ['CPU'], flavors: [cpu], capacity, free: capacity };
+    const pool = { id: 'public', name: 'Public', types: ['CPU'], flavors: [cpu], capacity, free: capacity, queued: 0 };
     expect(ResourcePoolList.safeParse({ items: [pool] }).success).toBe(true);
   });
 });

@@ -419,6 +419,7 @@ describe('TrainingJob', () => {
     version: 'V001',
     status: 'Running failed',
     reason: 'image check: default user is UID 0, not 1101',
+    queuePosition: null,
     spec: { ...example(), resources: { pool: 'public', type: 'CPU', flavor: 'cpu.1u2g', nodes: 1 }, env: [] },
     createdAt: '2025-01-01T10:00:00.000Z',
     startedAt: null,
@@ -443,6 +444,7 @@ describe('TrainingJob', () => {
       version: 'V002',
       status: 'Running',
       reason: null,
+      queuePosition: null,
       flavor: 'cpu.1u2g',
       nodes: 1,
       createdAt: job.createdAt,
@@ -450,5 +452,7 @@ describe('TrainingJob', () => {
       endedAt: null,
     };
     expect(TrainingJobList.safeParse({ items: [item], total: 1 }).success).toBe(true);
+    expect(TrainingJobList.safeParse({ items: [{ ...item, status: 'Queuing', queuePosition: 2 }], total: 1 }).success).toBe(true);
+    expect(TrainingJobList.safeParse({ items: [{ ...item, queuePosition: 0 }], total: 1 }).success).toBe(false);
   });
 });
