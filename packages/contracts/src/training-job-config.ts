@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { ObjectPath, isSameOrInside } from './object-path.js';
-import { JobDescription, JobName, JobVersion, SaveConfig, TRAIN_OUTPUT_INSIDE_DATA_MESSAGE, TrainingJobSpec } from './training-job.js';
+import { JobDescription, JobName, JobVersion, SaveConfig, TrainingJobSpec, withOutputOutsideData } from './training-job.js';
 import { Timestamp } from './timestamp.js';
 
 /** The same rules as `saveConfig` in a create request, so both ways of saving agree. */
@@ -14,30 +13,8 @@ export const TrainingJobConfigDescription = z.string().max(256, { error: 'Config
  */
 export const TrainingJobParametersShape = TrainingJobSpec.omit({ name: true, saveConfig: true });
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null;
-}
-
-function isObjectPath(v: unknown): v is string {
-  return typeof v === 'string' && ObjectPath.safeParse(v).success;
-}
-
 /** With the create request's cross-field rule, so a set that saves is a set that submits. */
-export const TrainingJobParameters = TrainingJobParametersShape.superRefine(
-  (p, ctx) => {
-    if (p.data.source === 'path' && isSameOrInside(p.trainOutput, p.data.path)) {
-      ctx.addIssue({ code: 'custom', path: ['trainOutput'], message: TRAIN_OUTPUT_INSIDE_DATA_MESSAGE });
-    }
-  },
-  {
-    when: ({ value }) =>
-      isRecord(value) &&
-      isObjectPath(value.trainOutput) &&
-      isRecord(value.data) &&
-      value.data.source === 'path' &&
-      isObjectPath(value.data.path),
-  },
-);
+export const TrainingJobParameters = withOutputOutsideData(TrainingJobParametersShape);
 export type TrainingJobParameters = z.infer<typeof TrainingJobParametersShape>;
 
 export const TrainingJobConfig = z.object({

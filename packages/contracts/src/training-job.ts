@@ -197,26 +197,37 @@ function isObjectPath(v: unknown): v is string {
   return typeof v === 'string' && ObjectPath.safeParse(v).success;
 }
 
+/** What the output-outside-data rule needs of a schema's value. */
+interface OutputAndData {
+  trainOutput: string;
+  data: { source: 'path'; path: string } | { source: 'dataset' };
+}
+
 /**
  * The output is uploaded after the run; inside the data directory it would end up in the next
  * run's input. Checked whenever both paths are valid, even if other fields are not, so the form
- * shows this error together with the rest.
+ * shows this error together with the rest. Shared by the create request and saved parameter
+ * sets, so the rule is written once.
  */
-export const CreateTrainingJobRequest = TrainingJobSpec.superRefine(
-  (req, ctx) => {
-    if (req.data.source === 'path' && isSameOrInside(req.trainOutput, req.data.path)) {
-      ctx.addIssue({ code: 'custom', path: ['trainOutput'], message: TRAIN_OUTPUT_INSIDE_DATA_MESSAGE });
-    }
-  },
-  {
-    when: ({ value }) =>
-      isRecord(value) &&
-      isObjectPath(value.trainOutput) &&
-      isRecord(value.data) &&
-      value.data.source === 'path' &&
-      isObjectPath(value.data.path),
-  },
-);
+export function withOutputOutsideData<T extends z.ZodType<OutputAndData>>(schema: T): T {
+  return schema.superRefine(
+    (req, ctx) => {
+      if (req.data.source === 'path' && isSameOrInside(req.trainOutput, req.data.path)) {
+        ctx.addIssue({ code: 'custom', path: ['trainOutput'], message: TRAIN_OUTPUT_INSIDE_DATA_MESSAGE });
+      }
+    },
+    {
+      when: ({ value }) =>
+        isRecord(value) &&
+        isObjectPath(value.trainOutput) &&
+        isRecord(value.data) &&
+        value.data.source === 'path' &&
+        isObjectPath(value.data.path),
+    },
+  );
+}
+
+export const CreateTrainingJobRequest = withOutputOutsideData(TrainingJobSpec);
 export type CreateTrainingJobInput = z.input<typeof CreateTrainingJobRequest>;
 export type CreateTrainingJobRequest = z.output<typeof CreateTrainingJobRequest>;
 
