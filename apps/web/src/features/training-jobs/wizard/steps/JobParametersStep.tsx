@@ -2,12 +2,31 @@ import { Alert, Divider, Group, NumberInput, Radio, Select, Stack, Text, TextInp
 import { Controller, useWatch } from 'react-hook-form';
 import { ObjectPath, parseObjectPath } from '@tc/contracts';
 import { useStorageListing } from '../../../storage/hooks/useStorageListing';
+import { useImages } from '../../../images/api';
 import { useDatasetOptions } from '../../hooks/useDatasets';
 import { useTrainingJobConfigOptions } from '../../hooks/useTrainingJobConfigs';
 import { toFormValues } from '../toFormValues';
 import { useWizardForm } from '../useWizardForm';
 import { EnvironmentVariables } from './EnvironmentVariables';
 import { PathField } from './PathField';
+
+const ENGINE_IMAGES_LIST = 'engine-images';
+
+/**
+ * The engine's tagged images as suggestions for Image Path (a native datalist keeps the field a
+ * plain text box, so free text stays allowed); images that failed the UID 1101 check are left out.
+ */
+function EngineImageOptions() {
+  const images = useImages();
+  const tags = (images.data?.items ?? []).filter((i) => i.check.status !== 'failed').flatMap((i) => i.repoTags);
+  return (
+    <datalist id={ENGINE_IMAGES_LIST} data-testid="engine-images">
+      {tags.map((t) => (
+        <option key={t} value={t} />
+      ))}
+    </datalist>
+  );
+}
 
 export function JobParametersStep() {
   const { register, formState, control } = useWizardForm();
@@ -27,12 +46,14 @@ export function JobParametersStep() {
         label="Image Path"
         required
         placeholder="registry.example.com/org/name:tag"
-        description="The training image; its default user must be UID 1101."
+        description="The training image; its default user must be UID 1101. Pick one the engine has, or type any reference."
         autoComplete="off"
         spellCheck={false}
+        list={ENGINE_IMAGES_LIST}
         error={errors.algorithm?.imagePath?.message}
         {...register('algorithm.imagePath')}
       />
+      <EngineImageOptions />
       <PathField
         name="algorithm.codeDir"
         label="Code Directory"
@@ -171,6 +192,7 @@ function DatasetFields() {
             label="Dataset"
             required
             searchable
+            allowDeselect={false}
             data={items.map((d) => d.name)}
             value={field.value || null}
             onChange={(v) => {
@@ -190,6 +212,7 @@ function DatasetFields() {
             ref={field.ref}
             label="Version"
             required
+            allowDeselect={false}
             data={(chosen?.versions ?? []).map((v) => ({ value: v.version, label: `${v.version} (${v.files} files)` }))}
             value={field.value || null}
             onChange={(v) => field.onChange(v ?? '')}
