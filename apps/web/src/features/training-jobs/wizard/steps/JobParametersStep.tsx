@@ -13,8 +13,9 @@ import { PathField } from './PathField';
 const ENGINE_IMAGES_LIST = 'engine-images';
 
 /**
- * The engine's tagged images as suggestions for Image Path (a native datalist keeps the field a
- * plain text box, so free text stays allowed); images that failed the UID 1101 check are left out.
+ * The engine's tagged images as suggestions for Image Path. A native datalist keeps free text
+ * allowed (the input's accessible role becomes combobox); images that failed the UID 1101 check
+ * are left out.
  */
 function EngineImageOptions() {
   const images = useImages();
