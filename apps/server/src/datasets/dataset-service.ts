@@ -12,6 +12,7 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import { parseVersion } from '../jobs/version.js';
 import { SnapshotStore } from './snapshot-store.js';
+import { bucketProblem } from '../jobs/storage-checks.js';
 
 const BATCH = 500;
 
@@ -36,22 +37,8 @@ export class DatasetService {
   ) {}
 
   async create(req: CreateDatasetRequest): Promise<Dataset> {
-    const { bucket } = parseObjectPath(req.path);
-    let region: string;
-    try {
-      region = await this.store.bucketRegion(bucket);
-    } catch (err) {
-      const e = err as { notFound?: boolean; denied?: boolean };
-      if (e.notFound || e.denied) {
-        throw new InvalidInputError([{ path: 'path', message: `bucket ${bucket} ${e.notFound ? 'does not exist' : 'cannot be read'}` }]);
-      }
-      throw err;
-    }
-    if (region !== this.region) {
-      throw new InvalidInputError([
-        { path: 'path', message: `bucket ${bucket} is in region ${region}, but the console works in region ${this.region}` },
-      ]);
-    }
+    const problem = await bucketProblem(this.store, parseObjectPath(req.path).bucket, this.region);
+    if (problem) throw new InvalidInputError([{ path: 'path', message: problem }]);
     const made = this.repo.create({
       name: req.name,
       description: req.description ?? null,

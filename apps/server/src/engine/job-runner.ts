@@ -130,11 +130,6 @@ export class JobRunner {
     while (this.running.size || this.retries.size) await Promise.allSettled([...this.running.values(), ...this.retries]);
   }
 
-  /** Whether this process is carrying the job (tests and shutdown use it). */
-  isActive(jobId: number): boolean {
-    return this.running.has(jobId);
-  }
-
   /**
    * Stops a job: Queuing ends Stopped at once; Initializing and Running go to Stopping, their
    * containers get SIGTERM and, after the grace period, SIGKILL; outputs and logs are still

@@ -11,6 +11,22 @@ function isStoreFailure(err: unknown): err is Error & StoreFailure {
   return err instanceof Error && ('notFound' in err || 'denied' in err);
 }
 
+/**
+ * Why a bucket cannot be used by this console (missing, unreadable, or in another region than
+ * the console's), or null when it can. Other store failures (unreachable) propagate.
+ */
+export async function bucketProblem(store: ObjectStore, bucket: string, region: string): Promise<string | null> {
+  let actual: string;
+  try {
+    actual = await store.bucketRegion(bucket);
+  } catch (err) {
+    if (isStoreFailure(err) && err.notFound) return `bucket ${bucket} does not exist`;
+    if (isStoreFailure(err) && err.denied) return `bucket ${bucket} cannot be read with the console’s credentials`;
+    throw err;
+  }
+  return actual === region ? null : `bucket ${bucket} is in region ${actual}, but the console works in region ${region}`;
+}
+
 export interface StorageCheckResult {
   errors: FieldError[];
   /** Accepted, but worth a warning event (a Training Output Path that already holds files). */
@@ -33,32 +49,15 @@ export async function checkStoragePaths(req: CreateTrainingJobRequest, store: Ob
     ...(req.logPath ? [{ field: 'logPath', url: req.logPath }] : []),
   ];
 
-  const regions = new Map<string, Promise<string | Error>>();
-  const regionOf = (bucket: string): Promise<string | Error> => {
-    if (!regions.has(bucket)) {
-      regions.set(
-        bucket,
-        store.bucketRegion(bucket).catch((err: unknown) => {
-          if (isStoreFailure(err) && (err.notFound || err.denied)) return err;
-          throw err;
-        }),
-      );
-    }
-    return regions.get(bucket)!;
-  };
-
+  // Each bucket is asked once, however many fields name it.
+  const problems = new Map<string, Promise<string | null>>();
   const usable = new Set<string>();
   for (const p of paths) {
     const { bucket } = parseObjectPath(p.url);
-    const r = await regionOf(bucket);
-    if (r instanceof Error) {
-      const why = (r as StoreFailure).notFound ? 'does not exist' : 'cannot be read with the console’s credentials';
-      errors.push({ path: p.field, message: `bucket ${bucket} ${why}` });
-    } else if (r !== region) {
-      errors.push({ path: p.field, message: `bucket ${bucket} is in region ${r}, but the console works in region ${region}` });
-    } else {
-      usable.add(p.field);
-    }
+    if (!problems.has(bucket)) problems.set(bucket, bucketProblem(store, bucket, region));
+    const problem = await problems.get(bucket)!;
+    if (problem) errors.push({ path: p.field, message: problem });
+    else usable.add(p.field);
   }
 
   const hasObjects = async (url: string): Promise<boolean> => {

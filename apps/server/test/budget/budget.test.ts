@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Budget, JobConsumptionList } from '@tc/contracts';
-import { buildTestImage, removeTestContainers, removeTestImages } from '../support/images.js';
-import { startTestConsole, uploadText, waitFor, type TestConsole } from '../support/console.js';
-import { ENDED, jobRequest, submit, untilStatus } from '../support/jobs.js';
+import { waitFor, type TestConsole } from '../support/console.js';
+import { ENDED, jobRequest, submit, untilStatus, startJobsConsole, closeJobsConsole } from '../support/jobs.js';
 
 // 0.0005 core-hours = 1.8 core-seconds: a 3 s job on 1 vCPU uses it up.
 const LIMIT = 0.0005;
@@ -10,16 +9,10 @@ let tc: TestConsole;
 let image: string;
 
 beforeAll(async () => {
-  tc = await startTestConsole('embedded', { BUDGET_CORE_HOURS: String(LIMIT), GPU_HOUR_WEIGHT: '10' });
-  image = await buildTestImage('user1101');
-  await uploadText(tc.store, 'jobs', { 'code/run.sh': 'echo hi', 'data/a.csv': 'x,y\n1,2\n' });
+  ({ tc, image } = await startJobsConsole({ BUDGET_CORE_HOURS: String(LIMIT), GPU_HOUR_WEIGHT: '10' }));
 });
 
-afterAll(async () => {
-  await tc?.close();
-  await removeTestContainers();
-  await removeTestImages();
-});
+afterAll(() => closeJobsConsole(tc));
 
 async function budget(): Promise<Budget> {
   const res = await tc.app.inject({ url: '/api/v1/budget' });

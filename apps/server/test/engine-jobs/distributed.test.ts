@@ -1,22 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestImage, removeTestContainers, removeTestImages, testDocker } from '../support/images.js';
-import { readObject, startTestConsole, uploadText, type TestConsole } from '../support/console.js';
-import { allLogLines, ENDED, jobRequest, submit, untilStatus, writePoolsConfig } from '../support/jobs.js';
+import { testDocker } from '../support/images.js';
+import { readObject, type TestConsole } from '../support/console.js';
+import {
+  allLogLines,
+  ENDED,
+  jobRequest,
+  submit,
+  untilStatus,
+  writePoolsConfig,
+  startJobsConsole,
+  closeJobsConsole,
+} from '../support/jobs.js';
 
 let tc: TestConsole;
 let image: string;
 
 beforeAll(async () => {
-  tc = await startTestConsole('embedded', { CONFIG_FILE: writePoolsConfig(), STOP_GRACE_SECONDS: '2' });
-  image = await buildTestImage('user1101');
-  await uploadText(tc.store, 'jobs', { 'code/run.sh': 'echo hi', 'data/a.csv': 'x,y\n1,2\n' });
+  ({ tc, image } = await startJobsConsole({ CONFIG_FILE: writePoolsConfig(), STOP_GRACE_SECONDS: '2' }));
 });
 
-afterAll(async () => {
-  await tc?.close();
-  await removeTestContainers();
-  await removeTestImages();
-});
+afterAll(() => closeJobsConsole(tc));
 
 const threeNodes = { resources: { pool: 'public', type: 'CPU', flavor: 'cpu.tiny', nodes: 3 } };
 

@@ -1,22 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestImage, removeTestContainers, removeTestImages, testDocker } from '../support/images.js';
-import { startTestConsole, uploadText, waitFor, type TestConsole } from '../support/console.js';
-import { ENDED, getJob, jobRequest, submit, untilStatus, writePoolsConfig } from '../support/jobs.js';
+import { testDocker } from '../support/images.js';
+import { waitFor, type TestConsole } from '../support/console.js';
+import { ENDED, getJob, jobRequest, submit, untilStatus, writePoolsConfig, startJobsConsole, closeJobsConsole } from '../support/jobs.js';
 
 let tc: TestConsole;
 let image: string;
 
 beforeAll(async () => {
-  tc = await startTestConsole('embedded', { CONFIG_FILE: writePoolsConfig(), STOP_GRACE_SECONDS: '2' });
-  image = await buildTestImage('user1101');
-  await uploadText(tc.store, 'jobs', { 'code/run.sh': 'echo hi', 'data/a.csv': 'x,y\n1,2\n' });
+  ({ tc, image } = await startJobsConsole({ CONFIG_FILE: writePoolsConfig(), STOP_GRACE_SECONDS: '2' }));
 });
 
-afterAll(async () => {
-  await tc?.close();
-  await removeTestContainers();
-  await removeTestImages();
-});
+afterAll(() => closeJobsConsole(tc));
 
 const small = { resources: { pool: 'small', type: 'CPU', flavor: 'small.1', nodes: 1 } };
 

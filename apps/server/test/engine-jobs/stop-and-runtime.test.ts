@@ -1,22 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestImage, removeTestContainers, removeTestImages } from '../support/images.js';
 import { readObject, startTestConsole, uploadText, waitFor, type TestConsole } from '../support/console.js';
-import { allLogLines, ENDED, getJob, jobRequest, submit, untilStatus } from '../support/jobs.js';
+import { allLogLines, ENDED, getJob, jobRequest, submit, untilStatus, startJobsConsole, closeJobsConsole } from '../support/jobs.js';
 
 let tc: TestConsole;
 let image: string;
 
 beforeAll(async () => {
-  tc = await startTestConsole('embedded', { STOP_GRACE_SECONDS: '2' });
-  image = await buildTestImage('user1101');
-  await uploadText(tc.store, 'jobs', { 'code/run.sh': 'echo hi', 'data/a.csv': 'x,y\n1,2\n' });
+  ({ tc, image } = await startJobsConsole({ STOP_GRACE_SECONDS: '2' }));
 });
 
-afterAll(async () => {
-  await tc?.close();
-  await removeTestContainers();
-  await removeTestImages();
-});
+afterAll(() => closeJobsConsole(tc));
 
 const stop = (name: string) => tc.app.inject({ method: 'POST', url: `/api/v1/training-jobs/${name}/versions/V001/stop` });
 

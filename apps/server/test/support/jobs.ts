@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
 import type { JobStatus, TrainingJob } from '@tc/contracts';
-import { waitFor, type TestConsole } from './console.js';
+import { startTestConsole, uploadText, waitFor, type TestConsole } from './console.js';
+import { buildTestImage, removeTestContainers, removeTestImages } from './images.js';
 
 /** A create request over the given image and bucket, with the code and data the bucket holds. */
 export function jobRequest(name: string, image: string, bootCommand: string, over: Record<string, unknown> = {}): Record<string, unknown> {
@@ -95,4 +96,22 @@ export function writePoolsConfig(): string {
     }),
   );
   return file;
+}
+
+/**
+ * The console most job tests run against: the embedded store, a UID 1101 test image, and the
+ * `jobs` bucket with the code and data that jobRequest points at.
+ */
+export async function startJobsConsole(env: Record<string, string> = {}): Promise<{ tc: TestConsole; image: string }> {
+  const tc = await startTestConsole('embedded', env);
+  const image = await buildTestImage('user1101');
+  await uploadText(tc.store, 'jobs', { 'code/run.sh': 'echo hi', 'data/a.csv': 'x,y\n1,2\n' });
+  return { tc, image };
+}
+
+/** Closes the console once its jobs are done, and removes this file's test containers and images. */
+export async function closeJobsConsole(tc: TestConsole | undefined): Promise<void> {
+  await tc?.close();
+  await removeTestContainers();
+  await removeTestImages();
 }

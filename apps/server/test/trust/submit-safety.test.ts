@@ -1,23 +1,16 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestImage, removeTestContainers, removeTestImages } from '../support/images.js';
-import { startTestConsole, uploadText, type TestConsole } from '../support/console.js';
-import { ENDED, jobRequest, untilStatus } from '../support/jobs.js';
+import { type TestConsole } from '../support/console.js';
+import { ENDED, jobRequest, untilStatus, startJobsConsole, closeJobsConsole } from '../support/jobs.js';
 
 let tc: TestConsole;
 let image: string;
 
 beforeAll(async () => {
-  tc = await startTestConsole('embedded');
-  image = await buildTestImage('user1101');
-  await uploadText(tc.store, 'jobs', { 'code/run.sh': 'echo hi', 'data/a.csv': 'x,y\n1,2\n' });
+  ({ tc, image } = await startJobsConsole());
 });
 
-afterAll(async () => {
-  await tc?.close();
-  await removeTestContainers();
-  await removeTestImages();
-});
+afterAll(() => closeJobsConsole(tc));
 
 const post = (payload: unknown, headers: Record<string, string> = {}) =>
   tc.app.inject({ method: 'POST', url: '/api/v1/training-jobs', payload: payload as Record<string, unknown>, headers });
