@@ -20,9 +20,9 @@ export class Scheduler {
     private readonly pools: Pick<ResourcePools, 'capacityOf' | 'flavor' | 'ids'>,
     private readonly startJob: (jobId: number) => void,
   ) {
-    // A job that ends frees its share; one that leaves the queue (stopped) may unblock the rest.
-    jobs.onTransition(({ from, to }) => {
-      if (isTerminal(to) || from === 'Queuing') queueMicrotask(() => this.pump());
+    // A job that ends (a queued one stopped included) frees its share or its place in line.
+    jobs.onTransition(({ to }) => {
+      if (isTerminal(to)) queueMicrotask(() => this.pump());
     });
   }
 
