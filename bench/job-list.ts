@@ -39,6 +39,7 @@ function seed(dataDir: string, image: string): void {
           nodeCount: 1,
           hostnames: (v) => nodeHostnames(name, v, 1),
           createdAt: created,
+          ownerId: 1,
         });
         const to = ENDED[i % ENDED.length]!;
         jobs.transition(job.id, 'Queuing', to, {
@@ -55,15 +56,18 @@ function seed(dataDir: string, image: string): void {
 }
 
 /** One GET over a keep-alive agent; resolves with the latency in ms. */
-function get(agent: http.Agent, base: URL, pathAndQuery: string): Promise<{ ms: number; status: number; body: string }> {
+function get(agent: http.Agent, base: URL, token: string, pathAndQuery: string): Promise<{ ms: number; status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const req = http.get({ host: base.hostname, port: base.port, path: pathAndQuery, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ ms: performance.now() - t0, status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
+    const req = http.get(
+      { host: base.hostname, port: base.port, path: pathAndQuery, agent, headers: { authorization: `Bearer ${token}` } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ ms: performance.now() - t0, status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
   });
 }
@@ -74,7 +78,7 @@ interface PollResult {
 }
 
 /** `pollers` loops, each issuing its next request when the last one answered (or after `pauseMs`). */
-async function poll(base: URL, seconds: number, pauseMs: number): Promise<PollResult> {
+async function poll(base: URL, token: string, seconds: number, pauseMs: number): Promise<PollResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: POLLERS });
   const latencies: number[] = [];
   const t0 = performance.now();
@@ -87,7 +91,7 @@ async function poll(base: URL, seconds: number, pauseMs: number): Promise<PollRe
         if (pauseMs) await sleep((p * pauseMs) / POLLERS);
         let n = p;
         while (performance.now() < until) {
-          const r = await get(agent, base, paths[n++ % paths.length]!);
+          const r = await get(agent, base, token, paths[n++ % paths.length]!);
           if (r.status !== 200) throw new Error(`job list answered ${r.status}: ${r.body.slice(0, 200)}`);
           latencies.push(r.ms);
           if (pauseMs) await sleep(pauseMs);
@@ -109,21 +113,21 @@ export async function jobList(env: BenchEnv): Promise<Row[]> {
   const s = await env.freshConsole('job-list', (dir) => seed(dir, env.image));
   try {
     const base = new URL(s.base);
-    const first = JSON.parse((await get(new http.Agent(), base, '/api/v1/training-jobs')).body) as TrainingJobList;
+    const first = JSON.parse((await get(new http.Agent(), base, s.token, '/api/v1/training-jobs')).body) as TrainingJobList;
     if (first.total !== JOBS) throw new Error(`the list reports ${first.total} jobs, not ${JOBS}`);
-    await poll(base, 2, 0); // warm-up
+    await poll(base, s.token, 2, 0); // warm-up
     const reps = env.reps(3, 1);
     const seconds = env.quick ? 5 : 10;
     const p95s: number[] = [];
     const p50s: number[] = [];
     const rates: number[] = [];
     for (let i = 0; i < reps; i++) {
-      const r = await poll(base, seconds, 0);
+      const r = await poll(base, s.token, seconds, 0);
       p95s.push(percentile(r.latencies, 95));
       p50s.push(percentile(r.latencies, 50));
       rates.push(r.latencies.length / r.durationS);
     }
-    const paced = await poll(base, env.quick ? 6 : 12, 2000);
+    const paced = await poll(base, s.token, env.quick ? 6 : 12, 2000);
     return [
       {
         bench: 'job-list',

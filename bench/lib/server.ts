@@ -5,6 +5,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { JobStatus, LogPage, TrainingJob } from '@tc/contracts';
 import type { EmbeddedS3 } from '../../apps/server/src/storage/embedded/embedded-s3.js';
 import { sleep } from './stats.js';
+import { apiTokenOverHttp } from '../../apps/server/test/support/accounts.js';
+
+const BENCH_ADMIN_PASSWORD = 'bench-admin-password';
 
 /** The server as its own process, what `npm start` runs (as in test/engine-jobs/recovery.test.ts). */
 const MAIN = fileURLToPath(new URL('../../apps/server/src/main.ts', import.meta.url));
@@ -12,6 +15,8 @@ const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 export interface BenchServer {
   base: string;
+  /** The admin's API token (the console starts with ADMIN_PASSWORD). */
+  token: string;
   pid: number;
   proc: ChildProcess;
   api<T>(method: string, url: string, body?: unknown): Promise<T>;
@@ -37,6 +42,7 @@ export async function startServer(o: { dataDir: string; s3: EmbeddedS3 }): Promi
       S3_SECRET_ACCESS_KEY: o.s3.secretAccessKey,
       STOP_GRACE_SECONDS: '2',
       LOG_LEVEL: 'warn',
+      ADMIN_PASSWORD: BENCH_ADMIN_PASSWORD,
       // The SDK's notice that its 2027 releases need Node 22, once per process, is noise here.
       NODE_NO_WARNINGS: '1',
     },
@@ -53,10 +59,11 @@ export async function startServer(o: { dataDir: string; s3: EmbeddedS3 }): Promi
     if (Date.now() > deadline) throw new Error('the server did not answer within 60 s');
     await sleep(100);
   }
+  const token = await apiTokenOverHttp(base, 'admin', BENCH_ADMIN_PASSWORD);
   const api = async <T>(method: string, url: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${base}${url}`, {
       method,
-      headers: body ? { 'content-type': 'application/json' } : {},
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
@@ -65,6 +72,7 @@ export async function startServer(o: { dataDir: string; s3: EmbeddedS3 }): Promi
   };
   return {
     base,
+    token,
     pid: proc.pid!,
     proc,
     api,
@@ -130,5 +138,8 @@ export async function logPage(s: BenchServer, j: Pick<TrainingJob, 'name' | 'ver
 
 /** Deletes an ended job so the console's database stays small between benchmarks. */
 export async function deleteJob(s: BenchServer, j: Pick<TrainingJob, 'name' | 'version'>): Promise<void> {
-  await fetch(`${s.base}/api/v1/training-jobs/${j.name}/versions/${j.version}`, { method: 'DELETE' });
+  await fetch(`${s.base}/api/v1/training-jobs/${j.name}/versions/${j.version}`, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${s.token}` },
+  });
 }

@@ -40,6 +40,10 @@ import { imageRoutes } from './http/images.js';
 import { BudgetRepository } from './db/budget-repository.js';
 import { BudgetService } from './budget/budget-service.js';
 import { budgetRoutes } from './http/budget.js';
+import { AccountRepository } from './db/account-repository.js';
+import { AuditRepository } from './db/audit-repository.js';
+import { AccountService } from './accounts/account-service.js';
+import { accountRoutes, registerAuth } from './http/auth.js';
 
 export interface AppDeps {
   db: Db;
@@ -56,6 +60,8 @@ declare module 'fastify' {
     runner: JobRunner;
     /** Carries on the jobs a previous process left (main calls it once before listening). */
     recover: () => Promise<void>;
+    /** Accounts, for main's demo setup and tests' sign-in. */
+    accounts: AccountService;
   }
 }
 
@@ -129,15 +135,28 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     runner,
     store: deps.store,
     region: config.s3Region,
-    createHooks: [budget, { check: (req) => datasets.checkJob(req) }, notifications, saveParameters],
+    createHooks: [budget, { check: (req, actor) => datasets.checkJob(req, actor) }, notifications, saveParameters],
   });
-  const configs = new ConfigService({ configs: configRepo, createJob: (req) => service.create(req) });
+  const configs = new ConfigService({ configs: configRepo, createJob: (actor, req) => service.create(actor, req) });
+  const audit = new AuditRepository(deps.db);
+  const accounts = new AccountService({
+    accounts: new AccountRepository(deps.db),
+    audit,
+    sessionIdleMs: config.auth.sessionIdleMs,
+    setupCodeFile: path.join(config.dataDir, 'setup-code'),
+    log: app.log,
+  });
+  await accounts.bootstrap(config.auth.adminPassword);
+  app.decorate('accounts', accounts);
   app.decorate('runner', runner);
   app.decorate('recover', async () => {
     datasets.recover();
     await runner.recoverAfterRestart();
     scheduler.pump();
   });
+
+  // Before every route: each one but health, sign-in and setup needs a session or a token.
+  await registerAuth(app, accounts, audit);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -150,6 +169,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
 
   await app.register(
     async (api) => {
+      await api.register(accountRoutes(accounts, config.auth));
       await api.register(trainingJobRoutes(service));
       await api.register(trainingJobConfigRoutes(configs));
       await api.register(notificationTopicRoutes(notifications));

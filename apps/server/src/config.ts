@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { Flavor } from '@tc/contracts';
+import { Flavor, Password } from '@tc/contracts';
 
 /**
  * One validated configuration object. Sources: the environment, plus an optional JSON file
@@ -81,7 +81,7 @@ export interface PoolConfig {
 
 const EnvConfig = z.object({
   PORT: port.default(8080),
-  // Loopback by default: until sign-in exists, the API must not be reachable from the network.
+  // Loopback by default: exposing the console to a network is a choice (use TLS, see docs/SECURITY.md).
   HOST: z.string().default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('./data'),
   S3_ENDPOINT: z.url().optional(),
@@ -101,6 +101,16 @@ const EnvConfig = z.object({
   // Unset (or empty): no budget. A number: core-hours the account may consume in all.
   BUDGET_CORE_HOURS: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().min(0).optional()),
   GPU_HOUR_WEIGHT: z.coerce.number().min(0).max(10_000).default(10),
+  // Used once, when the database has no users yet: the first admin, "admin", gets it.
+  ADMIN_PASSWORD: z.preprocess((v) => (v === '' ? undefined : v), Password.optional()),
+  COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
+  SESSION_IDLE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(5)
+    .max(7 * 24 * 60)
+    .default(12 * 60),
+  SIGN_IN_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -136,6 +146,7 @@ export interface Config {
   logLevel: z.infer<typeof EnvConfig>['LOG_LEVEL'];
   /** limitCoreHours null: unlimited. One GPU-hour counts as gpuHourWeight core-hours. */
   budget: { limitCoreHours: number | null; gpuHourWeight: number };
+  auth: { adminPassword: string | undefined; cookieSecure: boolean | 'auto'; sessionIdleMs: number; signInPerMinute: number };
 }
 
 export class ConfigError extends Error {}
@@ -190,5 +201,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     logLevel: e.LOG_LEVEL,
     budget: { limitCoreHours: e.BUDGET_CORE_HOURS ?? null, gpuHourWeight: e.GPU_HOUR_WEIGHT },
+    auth: {
+      adminPassword: e.ADMIN_PASSWORD,
+      cookieSecure: e.COOKIE_SECURE === 'auto' ? 'auto' : e.COOKIE_SECURE === 'true',
+      sessionIdleMs: e.SESSION_IDLE_MINUTES * 60_000,
+      signInPerMinute: e.SIGN_IN_PER_MINUTE,
+    },
   };
 }

@@ -20,3 +20,17 @@ export class ConflictError extends Error {
 export class PaymentRequiredError extends Error {
   readonly code = 'in_arrears';
 }
+
+/** No valid session or token: sign in first. */
+export class UnauthorizedError extends Error {
+  readonly code = 'unauthorized';
+}
+
+/** Signed in, but this is not allowed (an admin-only action, a missing CSRF token). */
+export class ForbiddenError extends Error {
+  readonly code: string;
+  constructor(message: string, code = 'forbidden') {
+    super(message);
+    this.code = code;
+  }
+}

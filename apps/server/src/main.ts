@@ -19,6 +19,9 @@ import { buildBusyboxImage } from './engine/docker/build-image.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   mkdirSync(config.dataDir, { recursive: true });
+  const demo = process.argv.includes('--demo');
+  const demoPassword = demo ? demoAdminPassword(config.dataDir, config.auth.adminPassword) : null;
+  if (demoPassword) config.auth.adminPassword = demoPassword.password;
 
   let s3: S3Settings;
   let stopEmbedded: (() => Promise<void>) | null = null;
@@ -55,8 +58,8 @@ async function main(): Promise<void> {
   await app.recover();
   await app.listen({ port: config.port, host: config.host });
 
-  if (process.argv.includes('--demo')) {
-    const demo = await seedDemo({
+  if (demo) {
+    const seeded = await seedDemo({
       store,
       engine,
       buildImage: async (tag) => {
@@ -64,15 +67,32 @@ async function main(): Promise<void> {
       },
       log: (m) => app.log.info(m),
     });
-    printBanner(
-      config.port,
-      s3,
-      !config.s3,
-      `curl -s -X POST localhost:${config.port}/api/v1/training-jobs -H 'content-type: application/json' -d '${demo.requestBody}'`,
-    );
+    const token = app.accounts.replaceToken('admin', 'demo (npm start)');
+    printBanner(config.port, s3, !config.s3, {
+      signIn: demoPassword?.file ? `admin, password in ${demoPassword.file}: ${demoPassword.password}` : 'admin, with ADMIN_PASSWORD',
+      curl: token
+        ? [
+            `export TC_TOKEN=${token.token}`,
+            `curl -s -X POST localhost:${config.port}/api/v1/training-jobs -H "authorization: Bearer $TC_TOKEN" -H 'content-type: application/json' -d '${seeded.requestBody}'`,
+          ]
+        : [],
+    });
   } else {
     printBanner(config.port, s3, !config.s3, null);
   }
+}
+
+/**
+ * The demo's admin password: ADMIN_PASSWORD when given, else one made on the first demo start
+ * and kept in the data folder (0600), so `npm start` is ready to sign in without a setup step.
+ */
+function demoAdminPassword(dataDir: string, given: string | undefined): { password: string; file: string | null } {
+  if (given) return { password: given, file: null };
+  const file = path.join(dataDir, 'admin-password');
+  if (existsSync(file)) return { password: readFileSync(file, 'utf8').trim(), file };
+  const password = randomBytes(12).toString('base64url');
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return { password, file };
 }
 
 /** Keys of the embedded store, made once and kept, so tools configured with them keep working. */
@@ -84,7 +104,7 @@ function embeddedKeys(dataDir: string): { accessKeyId: string; secretAccessKey: 
   return keys;
 }
 
-function printBanner(port: number, s3: S3Settings, embedded: boolean, demoCurl: string | null): void {
+function printBanner(port: number, s3: S3Settings, embedded: boolean, demo: { signIn: string; curl: string[] } | null): void {
   const lines = [
     '',
     `  Training console     http://localhost:${port}/`,
@@ -100,7 +120,10 @@ function printBanner(port: number, s3: S3Settings, embedded: boolean, demoCurl: 
     `    AWS_ACCESS_KEY_ID=${s3.accessKeyId} AWS_SECRET_ACCESS_KEY=${s3.secretAccessKey} AWS_DEFAULT_REGION=${s3.region} \\`,
     `      aws --endpoint-url ${s3.endpoint} s3 ls s3://demo/ --recursive`,
   ];
-  if (demoCurl) lines.push('', '  Demo ready. Submit the demo training job with:', `    ${demoCurl}`);
+  if (demo) {
+    lines.push('', `  Sign in as           ${demo.signIn}`);
+    if (demo.curl.length) lines.push('', '  Demo ready. Submit the demo training job with:', ...demo.curl.map((l) => `    ${l}`));
+  }
   lines.push('');
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -42,8 +42,34 @@ export const EnvValue = z
   // eslint-disable-next-line no-control-regex -- NUL is exactly what this rule looks for
   .regex(/^[^\u0000]*$/, { error: 'Variable value must not contain NUL characters' });
 
-export const EnvVar = z.object({ name: EnvName, value: EnvValue });
+export const EnvVar = z.object({
+  name: EnvName,
+  value: EnvValue,
+  /** A secret (a token, a password): the container gets it, but no answer of the API shows it again. */
+  secret: z.boolean().optional(),
+});
 export type EnvVar = z.infer<typeof EnvVar>;
+
+/** The value every answer carries in place of a secret one. */
+export const HIDDEN_SECRET_VALUE = '';
+
+/** The env list as answers show it: secret values blanked, the rest as given. */
+export function hideSecretValues<T extends { env?: EnvVar[] | undefined }>(spec: T): T {
+  if (!spec.env?.some((v) => v.secret)) return spec;
+  return { ...spec, env: spec.env.map((v) => (v.secret ? { ...v, value: HIDDEN_SECRET_VALUE } : v)) };
+}
+
+/**
+ * An edit of a stored env list: a secret row sent back blank (as answers show it) keeps the
+ * stored value of that name, so editing other fields does not erase a secret nobody can see.
+ */
+export function keepHiddenSecrets(incoming: EnvVar[] | undefined, stored: EnvVar[] | undefined): EnvVar[] | undefined {
+  if (!incoming) return incoming;
+  const before = new Map((stored ?? []).filter((v) => v.secret).map((v) => [v.name, v.value]));
+  return incoming.map((v) =>
+    v.secret && v.value === HIDDEN_SECRET_VALUE && before.has(v.name) ? { ...v, value: before.get(v.name)! } : v,
+  );
+}
 
 /**
  * The list runs its duplicate check even when some rows are invalid (`when`), so a form shows

@@ -12,3 +12,4 @@ export * from './dataset.js';
 export * from './storage.js';
 export * from './image.js';
 export * from './budget.js';
+export * from './account.js';

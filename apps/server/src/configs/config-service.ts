@@ -1,5 +1,7 @@
 import {
   CreateTrainingJobRequest,
+  hideSecretValues,
+  keepHiddenSecrets,
   type CreateJobFromConfigRequest,
   type CreateTrainingJobConfigRequest,
   type FieldError,
@@ -15,6 +17,7 @@ import type { JobRepository } from '../db/job-repository.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import type { JobRecord } from '../jobs/job.js';
 import type { ConfigRecord } from './config.js';
+import { canAccess, ownerScope, type Actor } from '../accounts/actor.js';
 
 type Configs = Pick<ConfigRepository, 'insert' | 'get' | 'exists' | 'list' | 'update' | 'delete'>;
 
@@ -22,7 +25,7 @@ function toView(c: ConfigRecord): TrainingJobConfig {
   return {
     name: c.name,
     description: c.description,
-    parameters: c.parameters,
+    parameters: hideSecretValues(c.parameters),
     sourceJob: c.sourceJob,
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
@@ -53,23 +56,31 @@ export function parametersOf(spec: CreateTrainingJobRequest): TrainingJobParamet
 export interface ConfigServiceDeps {
   configs: Configs;
   /** JobService.create: a job from a saved set goes through every check a wizard submit does. */
-  createJob(req: CreateTrainingJobRequest): Promise<TrainingJob>;
+  createJob(actor: Actor, req: CreateTrainingJobRequest): Promise<TrainingJob>;
 }
 
-/** Job Parameters ("Job Parameter Mgmt" in ModelArts): saved sets, and jobs made from them. */
+/**
+ * Job Parameters ("Job Parameter Mgmt" in ModelArts): saved sets, and jobs made from them. Names
+ * are console-wide; users reach their own sets, admins all.
+ */
 export class ConfigService {
   constructor(private readonly d: ConfigServiceDeps) {}
 
-  list(q: ListTrainingJobConfigsQuery): TrainingJobConfigList {
-    const { items, total } = this.d.configs.list({ name: q.name, limit: q.pageSize, offset: (q.page - 1) * q.pageSize });
+  list(actor: Actor, q: ListTrainingJobConfigsQuery): TrainingJobConfigList {
+    const { items, total } = this.d.configs.list({
+      ownerId: ownerScope(actor),
+      name: q.name,
+      limit: q.pageSize,
+      offset: (q.page - 1) * q.pageSize,
+    });
     return { items: items.map(toView), total };
   }
 
-  get(name: string): TrainingJobConfig {
-    return toView(this.find(name));
+  get(actor: Actor, name: string): TrainingJobConfig {
+    return toView(this.find(actor, name));
   }
 
-  create(req: CreateTrainingJobConfigRequest): TrainingJobConfig {
+  create(actor: Actor, req: CreateTrainingJobConfigRequest): TrainingJobConfig {
     const now = new Date().toISOString();
     const record: ConfigRecord = {
       name: req.name,
@@ -78,22 +89,25 @@ export class ConfigService {
       sourceJob: null,
       createdAt: now,
       updatedAt: now,
+      ownerId: actor.userId,
     };
     if (!this.d.configs.insert(record)) throw taken(req.name);
     return toView(record);
   }
 
-  update(name: string, req: UpdateTrainingJobConfigRequest): TrainingJobConfig {
+  update(actor: Actor, name: string, req: UpdateTrainingJobConfigRequest): TrainingJobConfig {
+    const stored = this.find(actor, name);
     const ok = this.d.configs.update(name, {
       description: req.description ?? null,
-      parameters: req.parameters,
+      parameters: { ...req.parameters, env: keepHiddenSecrets(req.parameters.env, stored.parameters.env) },
       updatedAt: new Date().toISOString(),
     });
     if (!ok) throw this.notFound(name);
-    return this.get(name);
+    return this.get(actor, name);
   }
 
-  delete(name: string): void {
+  delete(actor: Actor, name: string): void {
+    this.find(actor, name);
     if (!this.d.configs.delete(name)) throw this.notFound(name);
   }
 
@@ -101,8 +115,8 @@ export class ConfigService {
    * The saved set is checked against today's rules before the job is made: a rule added since
    * it was saved gets a 400 that names the saved field, not a job that fails later.
    */
-  async createJob(name: string, req: CreateJobFromConfigRequest): Promise<TrainingJob> {
-    const saved = this.find(name);
+  async createJob(actor: Actor, name: string, req: CreateJobFromConfigRequest): Promise<TrainingJob> {
+    const saved = this.find(actor, name);
     const parsed = CreateTrainingJobRequest.safeParse({
       ...saved.parameters,
       name: req.jobName,
@@ -115,7 +129,7 @@ export class ConfigService {
       );
     }
     try {
-      return await this.d.createJob(parsed.data);
+      return await this.d.createJob(actor, parsed.data);
     } catch (err) {
       // The submit checks name the create request's fields; this request has only jobName.
       if (err instanceof InvalidInputError) throw inSavedConfig(name, err.fields);
@@ -123,9 +137,9 @@ export class ConfigService {
     }
   }
 
-  private find(name: string): ConfigRecord {
+  private find(actor: Actor, name: string): ConfigRecord {
     const c = this.d.configs.get(name);
-    if (!c) throw this.notFound(name);
+    if (!c || !canAccess(actor, c.ownerId)) throw this.notFound(name);
     return c;
   }
 
@@ -155,7 +169,7 @@ export class SaveParametersOnCreate {
     }
   }
 
-  created(job: JobRecord): void {
+  created(job: JobRecord, actor: Actor): void {
     const save = job.spec.saveConfig;
     if (!save) return;
     const now = new Date().toISOString();
@@ -166,6 +180,7 @@ export class SaveParametersOnCreate {
       sourceJob: { name: job.name, version: job.version },
       createdAt: now,
       updatedAt: now,
+      ownerId: actor.userId,
     });
     // Only another process saving the same name between check and insert gets here; the job
     // exists by now, so it runs and its timeline says what happened.

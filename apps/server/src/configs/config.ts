@@ -8,4 +8,5 @@ export interface ConfigRecord {
   sourceJob: { name: string; version: string } | null;
   createdAt: string;
   updatedAt: string;
+  ownerId: number | null;
 }

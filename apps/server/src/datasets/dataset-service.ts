@@ -13,6 +13,7 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import { parseVersion } from '../jobs/version.js';
 import { SnapshotStore } from './snapshot-store.js';
 import { bucketProblem } from '../jobs/storage-checks.js';
+import { canAccess, ownerScope, type Actor } from '../accounts/actor.js';
 
 const BATCH = 500;
 
@@ -28,6 +29,7 @@ export interface DataSnapshot {
 /**
  * Data Management: datasets name an object-storage folder; publishing a version pins the folder's
  * object list (key, size, ETag) at that moment, and jobs on that version stage exactly it.
+ * Names are console-wide; users reach their own datasets, admins all.
  */
 export class DatasetService {
   constructor(
@@ -36,7 +38,7 @@ export class DatasetService {
     private readonly region: string,
   ) {}
 
-  async create(req: CreateDatasetRequest): Promise<Dataset> {
+  async create(actor: Actor, req: CreateDatasetRequest): Promise<Dataset> {
     const problem = await bucketProblem(this.store, parseObjectPath(req.path).bucket, this.region);
     if (problem) throw new InvalidInputError([{ path: 'path', message: problem }]);
     const made = this.repo.create({
@@ -44,27 +46,28 @@ export class DatasetService {
       description: req.description ?? null,
       path: req.path,
       createdAt: new Date().toISOString(),
+      ownerId: actor.userId,
     });
     if (!made) throw new ConflictError(`dataset ${req.name} already exists`);
     return this.view(made);
   }
 
-  list(page: number, pageSize: number): DatasetList {
-    const { items, total } = this.repo.list(pageSize, (page - 1) * pageSize);
+  list(actor: Actor, page: number, pageSize: number): DatasetList {
+    const { items, total } = this.repo.list(ownerScope(actor), pageSize, (page - 1) * pageSize);
     return { items: items.map((d) => this.view(d)), total };
   }
 
-  get(name: string): Dataset {
-    return this.view(this.find(name));
+  get(actor: Actor, name: string): Dataset {
+    return this.view(this.find(actor, name));
   }
 
-  delete(name: string): void {
-    this.repo.delete(this.find(name).id);
+  delete(actor: Actor, name: string): void {
+    this.repo.delete(this.find(actor, name).id);
   }
 
   /** Pins the folder's current objects as the next version, streaming the listing in batches. */
-  async publish(name: string): Promise<Dataset> {
-    const ds = this.find(name);
+  async publish(actor: Actor, name: string): Promise<Dataset> {
+    const ds = this.find(actor, name);
     const { bucket, prefix } = parseObjectPath(ds.path);
     const v = this.repo.beginVersion(ds.id, new Date().toISOString());
     let files = 0;
@@ -92,8 +95,8 @@ export class DatasetService {
     return this.view(ds);
   }
 
-  files(name: string, version: string, after: string | undefined, limit: number): DatasetFilePage {
-    const ds = this.find(name);
+  files(actor: Actor, name: string, version: string, after: string | undefined, limit: number): DatasetFilePage {
+    const ds = this.find(actor, name);
     const v = this.version(ds, version);
     const items = this.repo.files(ds.id, v, after ?? '', limit);
     return { items, nextAfter: items.length === limit ? items[items.length - 1]!.key : null };
@@ -104,10 +107,11 @@ export class DatasetService {
    * Output Path is not inside the dataset's folder. Synchronous, so it runs in JobService's
    * create hooks right before the insert.
    */
-  checkJob(req: CreateTrainingJobRequest): void {
+  checkJob(req: CreateTrainingJobRequest, actor: Actor): void {
     if (req.data.source !== 'dataset') return;
     const ds = this.repo.get(req.data.datasetId);
-    if (!ds) throw new InvalidInputError([{ path: 'data.datasetId', message: `dataset ${req.data.datasetId} does not exist` }]);
+    if (!ds || !canAccess(actor, ds.ownerId))
+      throw new InvalidInputError([{ path: 'data.datasetId', message: `dataset ${req.data.datasetId} does not exist` }]);
     const n = parseVersion(req.data.version);
     if (n === null || !this.repo.version(ds.id, n)) {
       throw new InvalidInputError([{ path: 'data.version', message: `dataset ${ds.name} has no published version ${req.data.version}` }]);
@@ -133,9 +137,9 @@ export class DatasetService {
     this.repo.abandonUnfinished();
   }
 
-  private find(name: string): DatasetRecord {
+  private find(actor: Actor, name: string): DatasetRecord {
     const ds = this.repo.get(name);
-    if (!ds) throw new NotFoundError(`dataset ${name} does not exist`);
+    if (!ds || !canAccess(actor, ds.ownerId)) throw new NotFoundError(`dataset ${name} does not exist`);
     return ds;
   }
 

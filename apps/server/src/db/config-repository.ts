@@ -10,6 +10,7 @@ interface ConfigRow {
   source_job_version: string | null;
   created_at: string;
   updated_at: string;
+  owner_id: number | null;
 }
 
 function toRecord(r: ConfigRow): ConfigRecord {
@@ -20,6 +21,7 @@ function toRecord(r: ConfigRow): ConfigRecord {
     sourceJob: r.source_job_name && r.source_job_version ? { name: r.source_job_name, version: r.source_job_version } : null,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+    ownerId: r.owner_id,
   };
 }
 
@@ -36,8 +38,8 @@ export class ConfigRepository {
     try {
       this.db
         .prepare(
-          `INSERT INTO training_job_configs (name, description, parameters, source_job_name, source_job_version, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO training_job_configs (name, description, parameters, source_job_name, source_job_version, created_at, updated_at, owner_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           c.name,
@@ -47,6 +49,7 @@ export class ConfigRepository {
           c.sourceJob?.version ?? null,
           c.createdAt,
           c.updatedAt,
+          c.ownerId,
         );
       return true;
     } catch (err) {
@@ -64,9 +67,13 @@ export class ConfigRepository {
     return this.db.prepare<[string], { one: number }>('SELECT 1 AS one FROM training_job_configs WHERE name = ?').get(name) !== undefined;
   }
 
-  list(filter: { name?: string; limit: number; offset: number }): { items: ConfigRecord[]; total: number } {
+  list(filter: { ownerId?: number; name?: string; limit: number; offset: number }): { items: ConfigRecord[]; total: number } {
     const where: string[] = [];
     const args: (string | number)[] = [];
+    if (filter.ownerId !== undefined) {
+      where.push('owner_id = ?');
+      args.push(filter.ownerId);
+    }
     if (filter.name) {
       // Substring search; the user's % and _ are literal.
       where.push("name LIKE ? ESCAPE '\\'");

@@ -7,6 +7,7 @@ export interface DatasetRecord {
   description: string | null;
   path: string;
   createdAt: string;
+  ownerId: number | null;
 }
 
 export interface DatasetVersionRecord {
@@ -29,6 +30,7 @@ interface DatasetRow {
   description: string | null;
   path: string;
   created_at: string;
+  owner_id: number | null;
 }
 
 const toDataset = (r: DatasetRow): DatasetRecord => ({
@@ -37,6 +39,7 @@ const toDataset = (r: DatasetRow): DatasetRecord => ({
   description: r.description,
   path: r.path,
   createdAt: r.created_at,
+  ownerId: r.owner_id,
 });
 
 /** Datasets, their versions and the object list each version pins. */
@@ -44,10 +47,10 @@ export class DatasetRepository {
   constructor(private readonly db: Db) {}
 
   /** Inserts the dataset; null when the name is taken. */
-  create(d: { name: string; description: string | null; path: string; createdAt: string }): DatasetRecord | null {
+  create(d: { name: string; description: string | null; path: string; createdAt: string; ownerId: number }): DatasetRecord | null {
     const info = this.db
-      .prepare('INSERT INTO datasets (name, description, path, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING')
-      .run(d.name, d.description, d.path, d.createdAt);
+      .prepare('INSERT INTO datasets (name, description, path, created_at, owner_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING')
+      .run(d.name, d.description, d.path, d.createdAt, d.ownerId);
     return info.changes === 1 ? this.get(d.name) : null;
   }
 
@@ -56,11 +59,14 @@ export class DatasetRepository {
     return row ? toDataset(row) : null;
   }
 
-  list(limit: number, offset: number): { items: DatasetRecord[]; total: number } {
-    const { n } = this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM datasets').get()!;
+  /** ownerId undefined: everyone's. */
+  list(ownerId: number | undefined, limit: number, offset: number): { items: DatasetRecord[]; total: number } {
+    const clause = ownerId === undefined ? '' : 'WHERE owner_id = ?';
+    const args = ownerId === undefined ? [] : [ownerId];
+    const { n } = this.db.prepare<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM datasets ${clause}`).get(...args)!;
     const rows = this.db
-      .prepare<[number, number], DatasetRow>('SELECT * FROM datasets ORDER BY id DESC LIMIT ? OFFSET ?')
-      .all(limit, offset);
+      .prepare<unknown[], DatasetRow>(`SELECT * FROM datasets ${clause} ORDER BY id DESC LIMIT ? OFFSET ?`)
+      .all(...args, limit, offset);
     return { items: rows.map(toDataset), total: n };
   }
 

@@ -2,6 +2,7 @@ import type { CreateTrainingJobRequest, JobStatus } from '@tc/contracts';
 import type { Db } from './database.js';
 import type { JobEventRecord, JobNodeRecord, JobRecord } from '../jobs/job.js';
 import { formatVersion } from '../jobs/version.js';
+import { ConflictError } from '../errors.js';
 
 interface JobRow {
   id: number;
@@ -17,6 +18,7 @@ interface JobRow {
   created_at: string;
   started_at: string | null;
   ended_at: string | null;
+  owner_id: number | null;
 }
 
 function toRecord(r: JobRow): JobRecord {
@@ -34,6 +36,7 @@ function toRecord(r: JobRow): JobRecord {
     createdAt: r.created_at,
     startedAt: r.started_at,
     endedAt: r.ended_at,
+    ownerId: r.owner_id,
   };
 }
 
@@ -47,9 +50,12 @@ export interface NewJob {
   /** Node hostnames embed the version, which is only known inside the transaction. */
   hostnames: (version: string) => string[];
   createdAt: string;
+  ownerId: number;
 }
 
 export interface JobFilter {
+  /** Only this user's jobs; undefined: everyone's. */
+  ownerId?: number;
   name?: string;
   status?: JobStatus;
   limit: number;
@@ -84,41 +90,63 @@ export class JobRepository {
    * UNIQUE (name, version_num) key is the last line of defence.
    */
   createWithNextVersion(job: NewJob): JobRecord {
-    return this.createOnce(job, null).job;
+    return this.createOnce(job, null, { anyName: true }).job;
   }
 
   /**
    * createWithNextVersion, once per idempotency key: when the key is already recorded, nothing
    * is inserted and the job it made is returned with its request hash. The lookup and the insert
-   * share the transaction, so two concurrent requests with one key make one job.
+   * share the transaction, so two concurrent requests with one key make one job. Keys are per
+   * user. A name belongs to whoever made its first version: another user (unless `anyName`, an
+   * admin) gets a ConflictError.
    */
-  createOnce(job: NewJob, idem: { key: string; bodyHash: string } | null): { job: JobRecord; created: boolean; bodyHash?: string } {
+  createOnce(
+    job: NewJob,
+    idem: { key: string; bodyHash: string } | null,
+    opts: { anyName: boolean },
+  ): { job: JobRecord; created: boolean; bodyHash?: string } {
+    const owner = String(job.ownerId);
     const tx = this.db.transaction((): { job: JobRecord; created: boolean; bodyHash?: string } => {
       if (idem) {
         const seen = this.db
-          .prepare<[string], { job_id: number; body_hash: string }>(
-            "SELECT job_id, body_hash FROM idempotency_keys WHERE owner = '' AND key = ?",
+          .prepare<[string, string], { job_id: number; body_hash: string }>(
+            'SELECT job_id, body_hash FROM idempotency_keys WHERE owner = ? AND key = ?',
           )
-          .get(idem.key);
+          .get(owner, idem.key);
         if (seen) return { job: this.getById(seen.job_id)!, created: false, bodyHash: seen.body_hash };
       }
-      const { maxv } = this.db
-        .prepare<[string], { maxv: number | null }>('SELECT MAX(version_num) AS maxv FROM jobs WHERE name = ?')
-        .get(job.name)!;
-      const versionNum = (maxv ?? 0) + 1;
+      const last = this.db
+        .prepare<[string], { version_num: number; owner_id: number | null }>(
+          'SELECT version_num, owner_id FROM jobs WHERE name = ? ORDER BY version_num DESC LIMIT 1',
+        )
+        .get(job.name);
+      if (last && last.owner_id !== job.ownerId && !opts.anyName) {
+        throw new ConflictError(`the job name ${job.name} is used by another user; choose another name`);
+      }
+      const versionNum = (last?.version_num ?? 0) + 1;
       const info = this.db
         .prepare(
-          `INSERT INTO jobs (name, version_num, description, status, spec, pool_id, flavor_id, node_count, created_at)
-           VALUES (?, ?, ?, 'Queuing', ?, ?, ?, ?, ?)`,
+          `INSERT INTO jobs (name, version_num, description, status, spec, pool_id, flavor_id, node_count, created_at, owner_id)
+           VALUES (?, ?, ?, 'Queuing', ?, ?, ?, ?, ?, ?)`,
         )
-        .run(job.name, versionNum, job.description, JSON.stringify(job.spec), job.poolId, job.flavorId, job.nodeCount, job.createdAt);
+        .run(
+          job.name,
+          versionNum,
+          job.description,
+          JSON.stringify(job.spec),
+          job.poolId,
+          job.flavorId,
+          job.nodeCount,
+          job.createdAt,
+          job.ownerId,
+        );
       const id = Number(info.lastInsertRowid);
       const insertNode = this.db.prepare(`INSERT INTO job_nodes (job_id, idx, hostname, state) VALUES (?, ?, ?, 'pending')`);
       job.hostnames(formatVersion(versionNum)).forEach((h, i) => insertNode.run(id, i, h));
       if (idem) {
         this.db
-          .prepare("INSERT INTO idempotency_keys (owner, key, body_hash, job_id, created_at) VALUES ('', ?, ?, ?, ?)")
-          .run(idem.key, idem.bodyHash, id, job.createdAt);
+          .prepare('INSERT INTO idempotency_keys (owner, key, body_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?)')
+          .run(owner, idem.key, idem.bodyHash, id, job.createdAt);
       }
       return { job: this.getById(id)!, created: true };
     });
@@ -126,12 +154,12 @@ export class JobRepository {
   }
 
   /** The job an idempotency key made, with the hash of the request that made it. */
-  findByIdempotencyKey(key: string): { job: JobRecord; bodyHash: string } | null {
+  findByIdempotencyKey(ownerId: number, key: string): { job: JobRecord; bodyHash: string } | null {
     const row = this.db
-      .prepare<[string], { job_id: number; body_hash: string }>(
-        "SELECT job_id, body_hash FROM idempotency_keys WHERE owner = '' AND key = ?",
+      .prepare<[string, string], { job_id: number; body_hash: string }>(
+        'SELECT job_id, body_hash FROM idempotency_keys WHERE owner = ? AND key = ?',
       )
-      .get(key);
+      .get(String(ownerId), key);
     const job = row ? this.getById(row.job_id) : null;
     return row && job ? { job, bodyHash: row.body_hash } : null;
   }
@@ -149,6 +177,10 @@ export class JobRepository {
   list(filter: JobFilter): { items: JobRecord[]; total: number } {
     const where: string[] = [];
     const args: (string | number)[] = [];
+    if (filter.ownerId !== undefined) {
+      where.push('owner_id = ?');
+      args.push(filter.ownerId);
+    }
     if (filter.name) {
       // Substring search on the name; the user's % and _ are literal.
       where.push("name LIKE ? ESCAPE '\\'");

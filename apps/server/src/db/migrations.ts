@@ -177,4 +177,52 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX job_usage_started ON job_usage (started_at DESC, id DESC);
   `,
+  /* 6: accounts, sessions, API tokens, the audit log; an owner on what users make (null: made before accounts, the first admin's) */ `
+  CREATE TABLE users (
+    id             INTEGER PRIMARY KEY,
+    username       TEXT NOT NULL UNIQUE,
+    password_hash  TEXT NOT NULL,
+    role           TEXT NOT NULL,
+    created_at     TEXT NOT NULL
+  );
+
+  -- Only hashes of the cookie and token values are kept: a copy of the database signs no one in.
+  CREATE TABLE sessions (
+    token_hash    TEXT PRIMARY KEY,
+    user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    csrf_token    TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    expires_at    TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX sessions_user ON sessions (user_id);
+
+  CREATE TABLE api_tokens (
+    id            INTEGER PRIMARY KEY,
+    user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    prefix        TEXT NOT NULL,
+    token_hash    TEXT NOT NULL UNIQUE,
+    created_at    TEXT NOT NULL,
+    last_used_at  TEXT
+  );
+  CREATE INDEX api_tokens_user ON api_tokens (user_id, id);
+
+  -- No foreign key: the record outlives the user it names.
+  CREATE TABLE audit_log (
+    id        INTEGER PRIMARY KEY,
+    at        TEXT NOT NULL,
+    username  TEXT,
+    action    TEXT NOT NULL,
+    target    TEXT NOT NULL,
+    status    INTEGER NOT NULL,
+    ip        TEXT NOT NULL
+  );
+  CREATE INDEX audit_log_user ON audit_log (username, id DESC);
+
+  ALTER TABLE jobs ADD COLUMN owner_id INTEGER;
+  CREATE INDEX jobs_owner ON jobs (owner_id, id DESC);
+  ALTER TABLE training_job_configs ADD COLUMN owner_id INTEGER;
+  ALTER TABLE notification_topics ADD COLUMN owner_id INTEGER;
+  ALTER TABLE datasets ADD COLUMN owner_id INTEGER;
+  `,
 ];

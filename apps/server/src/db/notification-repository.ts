@@ -7,6 +7,7 @@ interface TopicRow {
   description: string | null;
   created_at: string;
   secret_rotated_at: string;
+  owner_id: number | null;
 }
 
 interface SubscriptionRow {
@@ -57,11 +58,20 @@ export class NotificationRepository {
   constructor(private readonly db: Db) {}
 
   /** Returns false when the name is taken. */
-  createTopic(t: { name: string; description: string | null; secret: string; createdAt: string; urls: string[] }): boolean {
+  createTopic(t: {
+    name: string;
+    description: string | null;
+    secret: string;
+    createdAt: string;
+    urls: string[];
+    ownerId: number;
+  }): boolean {
     const tx = this.db.transaction(() => {
       this.db
-        .prepare('INSERT INTO notification_topics (name, description, secret, created_at, secret_rotated_at) VALUES (?, ?, ?, ?, ?)')
-        .run(t.name, t.description, t.secret, t.createdAt, t.createdAt);
+        .prepare(
+          'INSERT INTO notification_topics (name, description, secret, created_at, secret_rotated_at, owner_id) VALUES (?, ?, ?, ?, ?, ?)',
+        )
+        .run(t.name, t.description, t.secret, t.createdAt, t.createdAt, t.ownerId);
       const add = this.db.prepare('INSERT OR IGNORE INTO notification_subscriptions (topic, url, created_at) VALUES (?, ?, ?)');
       for (const url of t.urls) add.run(t.name, url, t.createdAt);
     });
@@ -79,13 +89,18 @@ export class NotificationRepository {
     return row ? this.toTopic(row, this.subscriptionsOf([name])) : null;
   }
 
-  topicExists(name: string): boolean {
-    return this.db.prepare<[string], { one: number }>('SELECT 1 AS one FROM notification_topics WHERE name = ?').get(name) !== undefined;
-  }
-
-  listTopics(filter: { name?: string; limit: number; offset: number }): { items: TopicRecord[]; total: number } {
-    const clause = filter.name ? "WHERE name LIKE ? ESCAPE '\\'" : '';
-    const args = filter.name ? [likeSubstring(filter.name)] : [];
+  listTopics(filter: { ownerId?: number; name?: string; limit: number; offset: number }): { items: TopicRecord[]; total: number } {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (filter.ownerId !== undefined) {
+      where.push('owner_id = ?');
+      args.push(filter.ownerId);
+    }
+    if (filter.name) {
+      where.push("name LIKE ? ESCAPE '\\'");
+      args.push(likeSubstring(filter.name));
+    }
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const { n } = this.db.prepare<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM notification_topics ${clause}`).get(...args)!;
     const rows = this.db
       .prepare<unknown[], TopicRow>(`SELECT * FROM notification_topics ${clause} ORDER BY created_at DESC, name LIMIT ? OFFSET ?`)
@@ -271,6 +286,7 @@ export class NotificationRepository {
       subscriptions: subs.get(r.name) ?? [],
       createdAt: r.created_at,
       secretRotatedAt: r.secret_rotated_at,
+      ownerId: r.owner_id,
     };
   }
 }

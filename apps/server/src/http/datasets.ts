@@ -10,6 +10,7 @@ import {
   DatasetParams,
   DatasetVersionParams,
 } from '@tc/contracts';
+import { actorOf } from './auth.js';
 import type { DatasetService } from '../datasets/dataset-service.js';
 
 const ListQuery = z.object({
@@ -30,7 +31,7 @@ export function datasetRoutes(datasets: DatasetService): FastifyPluginAsyncZod {
           response: { 201: Dataset, 400: ApiError, 409: ApiError },
         },
       },
-      async (req, reply) => reply.status(201).send(await datasets.create(req.body)),
+      async (req, reply) => reply.status(201).send(await datasets.create(actorOf(req), req.body)),
     );
     app.get(
       '/datasets',
@@ -42,7 +43,7 @@ export function datasetRoutes(datasets: DatasetService): FastifyPluginAsyncZod {
           response: { 200: DatasetList, 400: ApiError },
         },
       },
-      async (req) => datasets.list(req.query.page, req.query.pageSize),
+      async (req) => datasets.list(actorOf(req), req.query.page, req.query.pageSize),
     );
     app.get(
       '/datasets/:name',
@@ -54,7 +55,7 @@ export function datasetRoutes(datasets: DatasetService): FastifyPluginAsyncZod {
           response: { 200: Dataset, 400: ApiError, 404: ApiError },
         },
       },
-      async (req) => datasets.get(req.params.name),
+      async (req) => datasets.get(actorOf(req), req.params.name),
     );
     app.delete(
       '/datasets/:name',
@@ -67,7 +68,7 @@ export function datasetRoutes(datasets: DatasetService): FastifyPluginAsyncZod {
         },
       },
       async (req, reply) => {
-        datasets.delete(req.params.name);
+        datasets.delete(actorOf(req), req.params.name);
         return reply.status(204).send(null);
       },
     );
@@ -81,7 +82,7 @@ export function datasetRoutes(datasets: DatasetService): FastifyPluginAsyncZod {
           response: { 201: Dataset, 400: ApiError, 404: ApiError },
         },
       },
-      async (req, reply) => reply.status(201).send(await datasets.publish(req.params.name)),
+      async (req, reply) => reply.status(201).send(await datasets.publish(actorOf(req), req.params.name)),
     );
     app.get(
       '/datasets/:name/versions/:version/files',
@@ -94,7 +95,7 @@ export function datasetRoutes(datasets: DatasetService): FastifyPluginAsyncZod {
           response: { 200: DatasetFilePage, 400: ApiError, 404: ApiError },
         },
       },
-      async (req) => datasets.files(req.params.name, req.params.version, req.query.after, req.query.limit),
+      async (req) => datasets.files(actorOf(req), req.params.name, req.params.version, req.query.after, req.query.limit),
     );
   };
 }

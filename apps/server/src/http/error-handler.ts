@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import type { ApiError } from '@tc/contracts';
-import { ConflictError, InvalidInputError, NotFoundError, PaymentRequiredError } from '../errors.js';
+import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, PaymentRequiredError, UnauthorizedError } from '../errors.js';
 
 /**
  * Every error becomes one JSON shape with the request id, in one place. Bad input is a 4xx that
@@ -24,6 +24,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (err instanceof NotFoundError) return send(404, { error: err.code, message: err.message });
     if (err instanceof ConflictError) return send(409, { error: err.code, message: err.message });
     if (err instanceof PaymentRequiredError) return send(402, { error: err.code, message: err.message });
+    if (err instanceof UnauthorizedError) return send(401, { error: err.code, message: err.message });
+    if (err instanceof ForbiddenError) return send(403, { error: err.code, message: err.message });
     // Fastify's own client errors (malformed JSON, wrong content type, body too large).
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return send(err.statusCode, { error: err.code ?? 'bad_request', message: err.message, fields: [{ path: '', message: err.message }] });

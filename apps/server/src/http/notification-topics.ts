@@ -16,6 +16,7 @@ import {
   NotificationTopicSecret,
   UpdateNotificationTopicRequest,
 } from '@tc/contracts';
+import { actorOf } from './auth.js';
 import type { NotificationService } from '../notifications/notification-service.js';
 
 const tags = ['notification topics'];
@@ -33,7 +34,7 @@ export function notificationTopicRoutes(topics: NotificationService): FastifyPlu
           response: { 200: NotificationTopicList, 400: ApiError },
         },
       },
-      async (req) => topics.list(req.query),
+      async (req) => topics.list(actorOf(req), req.query),
     );
 
     app.post(
@@ -46,7 +47,7 @@ export function notificationTopicRoutes(topics: NotificationService): FastifyPlu
           response: { 201: CreatedNotificationTopic, 400: ApiError, 409: ApiError },
         },
       },
-      async (req, reply) => reply.status(201).send(topics.create(req.body)),
+      async (req, reply) => reply.status(201).send(topics.create(actorOf(req), req.body)),
     );
 
     app.get(
@@ -59,7 +60,7 @@ export function notificationTopicRoutes(topics: NotificationService): FastifyPlu
           response: { 200: NotificationTopic, ...errors },
         },
       },
-      async (req) => topics.get(req.params.name),
+      async (req) => topics.get(actorOf(req), req.params.name),
     );
 
     app.put(
@@ -73,7 +74,7 @@ export function notificationTopicRoutes(topics: NotificationService): FastifyPlu
           response: { 200: NotificationTopic, ...errors },
         },
       },
-      async (req) => topics.update(req.params.name, req.body),
+      async (req) => topics.update(actorOf(req), req.params.name, req.body),
     );
 
     app.delete(
@@ -87,7 +88,7 @@ export function notificationTopicRoutes(topics: NotificationService): FastifyPlu
         },
       },
       async (req, reply) => {
-        topics.delete(req.params.name);
+        topics.delete(actorOf(req), req.params.name);
         return reply.status(204).send(null);
       },
     );
@@ -102,7 +103,7 @@ export function notificationTopicRoutes(topics: NotificationService): FastifyPlu
           response: { 200: NotificationTopicSecret, ...errors },
         },
       },
-      async (req) => topics.rotateSecret(req.params.name),
+      async (req) => topics.rotateSecret(actorOf(req), req.params.name),
     );
 
     app.post(
@@ -116,7 +117,7 @@ export function notificationTopicRoutes(topics: NotificationService): FastifyPlu
           response: { 201: NotificationSubscription, ...errors, 409: ApiError },
         },
       },
-      async (req, reply) => reply.status(201).send(topics.addSubscription(req.params.name, req.body)),
+      async (req, reply) => reply.status(201).send(topics.addSubscription(actorOf(req), req.params.name, req.body)),
     );
 
     app.delete(
@@ -130,7 +131,7 @@ export function notificationTopicRoutes(topics: NotificationService): FastifyPlu
         },
       },
       async (req, reply) => {
-        topics.removeSubscription(req.params.name, req.params.id);
+        topics.removeSubscription(actorOf(req), req.params.name, req.params.id);
         return reply.status(204).send(null);
       },
     );
@@ -146,7 +147,7 @@ export function notificationTopicRoutes(topics: NotificationService): FastifyPlu
           response: { 200: NotificationDeliveryList, ...errors },
         },
       },
-      async (req) => topics.deliveries(req.params.name, req.query),
+      async (req) => topics.deliveries(actorOf(req), req.params.name, req.query),
     );
   };
 }

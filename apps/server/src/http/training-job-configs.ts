@@ -12,6 +12,7 @@ import {
   UpdateTrainingJobConfigRequest,
 } from '@tc/contracts';
 import type { ConfigService } from '../configs/config-service.js';
+import { actorOf } from './auth.js';
 
 const tags = ['job parameters'];
 
@@ -27,7 +28,7 @@ export function trainingJobConfigRoutes(configs: ConfigService): FastifyPluginAs
           response: { 200: TrainingJobConfigList, 400: ApiError },
         },
       },
-      async (req) => configs.list(req.query),
+      async (req) => configs.list(actorOf(req), req.query),
     );
 
     app.post(
@@ -40,7 +41,7 @@ export function trainingJobConfigRoutes(configs: ConfigService): FastifyPluginAs
           response: { 201: TrainingJobConfig, 400: ApiError, 409: ApiError },
         },
       },
-      async (req, reply) => reply.status(201).send(configs.create(req.body)),
+      async (req, reply) => reply.status(201).send(configs.create(actorOf(req), req.body)),
     );
 
     app.get(
@@ -53,7 +54,7 @@ export function trainingJobConfigRoutes(configs: ConfigService): FastifyPluginAs
           response: { 200: TrainingJobConfig, 400: ApiError, 404: ApiError },
         },
       },
-      async (req) => configs.get(req.params.name),
+      async (req) => configs.get(actorOf(req), req.params.name),
     );
 
     app.put(
@@ -67,7 +68,7 @@ export function trainingJobConfigRoutes(configs: ConfigService): FastifyPluginAs
           response: { 200: TrainingJobConfig, 400: ApiError, 404: ApiError },
         },
       },
-      async (req) => configs.update(req.params.name, req.body),
+      async (req) => configs.update(actorOf(req), req.params.name, req.body),
     );
 
     app.delete(
@@ -81,7 +82,7 @@ export function trainingJobConfigRoutes(configs: ConfigService): FastifyPluginAs
         },
       },
       async (req, reply) => {
-        configs.delete(req.params.name);
+        configs.delete(actorOf(req), req.params.name);
         return reply.status(204).send(null);
       },
     );
@@ -97,7 +98,7 @@ export function trainingJobConfigRoutes(configs: ConfigService): FastifyPluginAs
           response: { 201: TrainingJob, 400: ApiError, 402: ApiError, 404: ApiError, 409: ApiError },
         },
       },
-      async (req, reply) => reply.status(201).send(await configs.createJob(req.params.name, req.body)),
+      async (req, reply) => reply.status(201).send(await configs.createJob(actorOf(req), req.params.name, req.body)),
     );
   };
 }

@@ -13,8 +13,9 @@ import {
 } from '@tc/contracts';
 import { Readable } from 'node:stream';
 import type { JobService } from '../jobs/job-service.js';
+import { actorOf } from './auth.js';
 
-const errors = { 400: ApiError, 404: ApiError };
+const errors = { 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError };
 const conflict = { ...errors, 409: ApiError };
 
 export function trainingJobRoutes(jobs: JobService): FastifyPluginAsyncZod {
@@ -30,7 +31,7 @@ export function trainingJobRoutes(jobs: JobService): FastifyPluginAsyncZod {
           response: { 201: TrainingJob, 400: ApiError, 402: ApiError, 409: ApiError },
         },
       },
-      async (req, reply) => reply.status(201).send(await jobs.create(req.body, req.headers['idempotency-key'])),
+      async (req, reply) => reply.status(201).send(await jobs.create(actorOf(req), req.body, req.headers['idempotency-key'])),
     );
 
     app.post(
@@ -43,7 +44,7 @@ export function trainingJobRoutes(jobs: JobService): FastifyPluginAsyncZod {
           response: { 200: TrainingJob, ...conflict },
         },
       },
-      async (req) => jobs.stop(req.params.name, req.params.version),
+      async (req) => jobs.stop(actorOf(req), req.params.name, req.params.version),
     );
 
     app.delete(
@@ -57,7 +58,7 @@ export function trainingJobRoutes(jobs: JobService): FastifyPluginAsyncZod {
         },
       },
       async (req, reply) => {
-        jobs.delete(req.params.name, req.params.version);
+        jobs.delete(actorOf(req), req.params.name, req.params.version);
         return reply.status(204).send(null);
       },
     );
@@ -72,7 +73,7 @@ export function trainingJobRoutes(jobs: JobService): FastifyPluginAsyncZod {
           response: { 200: TrainingJobList, 400: ApiError },
         },
       },
-      async (req) => jobs.list(req.query),
+      async (req) => jobs.list(actorOf(req), req.query),
     );
 
     app.get(
@@ -85,7 +86,7 @@ export function trainingJobRoutes(jobs: JobService): FastifyPluginAsyncZod {
           response: { 200: TrainingJob, ...errors },
         },
       },
-      async (req) => jobs.get(req.params.name, req.params.version),
+      async (req) => jobs.get(actorOf(req), req.params.name, req.params.version),
     );
 
     app.get(
@@ -99,7 +100,7 @@ export function trainingJobRoutes(jobs: JobService): FastifyPluginAsyncZod {
           response: { 200: LogPage, ...errors },
         },
       },
-      async (req) => jobs.logs(req.params.name, req.params.version, req.query),
+      async (req) => jobs.logs(actorOf(req), req.params.name, req.params.version, req.query),
     );
 
     app.get(
@@ -114,7 +115,7 @@ export function trainingJobRoutes(jobs: JobService): FastifyPluginAsyncZod {
         },
       },
       async (req, reply) => {
-        const { filename, body } = jobs.logText(req.params.name, req.params.version, req.query.node);
+        const { filename, body } = jobs.logText(actorOf(req), req.params.name, req.params.version, req.query.node);
         return reply
           .type('text/plain; charset=utf-8')
           .header('content-disposition', `attachment; filename="${filename}"`)

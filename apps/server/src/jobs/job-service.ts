@@ -19,6 +19,7 @@ import { checkStoragePaths } from './storage-checks.js';
 import { EventType, type JobRecord } from './job.js';
 import { toSummary, toTrainingJob } from './job-view.js';
 import { parseVersion } from './version.js';
+import { canAccess, ownerScope, type Actor } from '../accounts/actor.js';
 
 export interface JobServiceDeps {
   jobs: JobRepository;
@@ -30,10 +31,15 @@ export interface JobServiceDeps {
   /** The console's region: buckets elsewhere are refused at submit. */
   region: string;
   /** Other modules' part in a create (topic exists, saving the parameters): `check` may refuse it before anything is stored. */
-  createHooks?: readonly { check?(req: CreateTrainingJobRequest): void; created?(job: JobRecord): void }[];
+  createHooks?: readonly CreateHook[];
 }
 
-/** Training-job use cases; routes stay one-liners over these. */
+export interface CreateHook {
+  check?(req: CreateTrainingJobRequest, actor: Actor): void;
+  created?(job: JobRecord, actor: Actor): void;
+}
+
+/** Training-job use cases; routes stay one-liners over these. Users reach their own jobs; admins all. */
 export class JobService {
   constructor(private readonly d: JobServiceDeps) {}
 
@@ -42,16 +48,16 @@ export class JobService {
    * returns the job the first one made and creates nothing; the same key with another request is
    * a 409.
    */
-  async create(req: CreateTrainingJobRequest, idempotencyKey?: string): Promise<TrainingJob> {
+  async create(actor: Actor, req: CreateTrainingJobRequest, idempotencyKey?: string): Promise<TrainingJob> {
     const idem = idempotencyKey ? { key: idempotencyKey, bodyHash: createHash('sha256').update(JSON.stringify(req)).digest('hex') } : null;
     if (idem) {
-      const seen = this.d.jobs.findByIdempotencyKey(idem.key);
+      const seen = this.d.jobs.findByIdempotencyKey(actor.userId, idem.key);
       if (seen) return this.replay(seen, idem.bodyHash);
     }
     const placement = this.d.pools.place(req.resources);
     const checked = await checkStoragePaths(req, this.d.store, this.d.region);
     if (checked.errors.length) throw new InvalidInputError(checked.errors);
-    for (const h of this.d.createHooks ?? []) h.check?.(req);
+    for (const h of this.d.createHooks ?? []) h.check?.(req, actor);
     const made = this.d.jobs.createOnce(
       {
         name: req.name,
@@ -66,8 +72,10 @@ export class JobService {
         nodeCount: placement.nodes,
         hostnames: (version) => nodeHostnames(req.name, version, placement.nodes),
         createdAt: new Date().toISOString(),
+        ownerId: actor.userId,
       },
       idem,
+      { anyName: actor.admin },
     );
     // A concurrent request with the same key got there first.
     if (!made.created) return this.replay({ job: made.job, bodyHash: made.bodyHash ?? '' }, idem?.bodyHash ?? '');
@@ -78,7 +86,7 @@ export class JobService {
       `job ${job.name} ${job.version} created on ${placement.pool} with flavor ${placement.flavor.id} × ${placement.nodes}`,
     );
     for (const w of checked.warnings) this.d.jobs.addEvent(job.id, EventType.warning, w);
-    for (const h of this.d.createHooks ?? []) h.created?.(job);
+    for (const h of this.d.createHooks ?? []) h.created?.(job, actor);
     this.d.scheduler.admit(job);
     return this.view(this.d.jobs.getById(job.id)!);
   }
@@ -91,8 +99,8 @@ export class JobService {
   }
 
   /** Stops the job (see JobRunner.stop); a job that has already ended is a 409. */
-  async stop(name: string, version: string): Promise<TrainingJob> {
-    const job = this.find(name, version);
+  async stop(actor: Actor, name: string, version: string): Promise<TrainingJob> {
+    const job = this.find(actor, name, version);
     if (!(await this.d.runner.stop(job.id))) {
       throw new ConflictError(`training job ${name} ${version} has already ended (${this.d.jobs.getById(job.id)?.status ?? job.status})`);
     }
@@ -100,20 +108,21 @@ export class JobService {
   }
 
   /** Deletes a job that has ended, with its events and logs; its stored outputs stay. */
-  delete(name: string, version: string): void {
-    const job = this.find(name, version);
+  delete(actor: Actor, name: string, version: string): void {
+    const job = this.find(actor, name, version);
     if (!isTerminal(job.status)) {
       throw new ConflictError(`training job ${name} ${version} is ${job.status}; stop it before deleting it`);
     }
     this.d.jobs.delete(job.id);
   }
 
-  get(name: string, version: string): TrainingJob {
-    return this.view(this.find(name, version));
+  get(actor: Actor, name: string, version: string): TrainingJob {
+    return this.view(this.find(actor, name, version));
   }
 
-  list(q: ListTrainingJobsQuery): TrainingJobList {
+  list(actor: Actor, q: ListTrainingJobsQuery): TrainingJobList {
     const { items, total } = this.d.jobs.list({
+      ownerId: ownerScope(actor),
       name: q.name,
       status: q.status,
       limit: q.pageSize,
@@ -123,8 +132,8 @@ export class JobService {
     return { items: items.map((j) => toSummary(j, positions.get(j.id) ?? null)), total };
   }
 
-  logs(name: string, version: string, q: LogsQuery): LogPage {
-    const job = this.find(name, version);
+  logs(actor: Actor, name: string, version: string, q: LogsQuery): LogPage {
+    const job = this.find(actor, name, version);
     const after = this.cursor(q.cursor);
     this.node(job, q.node);
     const rows = this.d.logs.page(job.id, q.node, after, q.limit);
@@ -135,16 +144,17 @@ export class JobService {
   }
 
   /** The whole log of one node as text, streamed page by page. */
-  logText(name: string, version: string, node: number): { filename: string; body: AsyncGenerator<string> } {
-    const job = this.find(name, version);
+  logText(actor: Actor, name: string, version: string, node: number): { filename: string; body: AsyncGenerator<string> } {
+    const job = this.find(actor, name, version);
     this.node(job, node);
     return { filename: `${job.name}-${job.version}-worker-${node}.log`, body: this.d.logs.text(job.id, node) };
   }
 
-  private find(name: string, version: string): JobRecord {
+  /** Another user's job is as absent as one that never existed. */
+  private find(actor: Actor, name: string, version: string): JobRecord {
     const n = parseVersion(version);
     const job = n === null ? null : this.d.jobs.get(name, n);
-    if (!job) throw new NotFoundError(`training job ${name} ${version} does not exist`);
+    if (!job || !canAccess(actor, job.ownerId)) throw new NotFoundError(`training job ${name} ${version} does not exist`);
     return job;
   }
 

@@ -1,4 +1,4 @@
-import type { TrainingJob, TrainingJobSummary } from '@tc/contracts';
+import { hideSecretValues, type TrainingJob, type TrainingJobSummary } from '@tc/contracts';
 import type { JobEventRecord, JobNodeRecord, JobRecord } from './job.js';
 
 /** Contract shapes from domain records: an allowlist, so internals (container IDs) stay inside. */
@@ -26,7 +26,7 @@ export function toTrainingJob(job: JobRecord, queuePosition: number | null, node
     status: job.status,
     reason: job.reason,
     queuePosition,
-    spec: job.spec,
+    spec: hideSecretValues(job.spec),
     createdAt: job.createdAt,
     startedAt: job.startedAt,
     endedAt: job.endedAt,

@@ -15,6 +15,8 @@ export interface JobRecord {
   createdAt: string;
   startedAt: string | null;
   endedAt: string | null;
+  /** The user who made it; null only for jobs made before accounts existed and no admin yet. */
+  ownerId: number | null;
 }
 
 export interface JobNodeRecord {

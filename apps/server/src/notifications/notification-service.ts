@@ -18,6 +18,7 @@ import type { JobRepository, JobTransition } from '../db/job-repository.js';
 import type { NotificationRepository } from '../db/notification-repository.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import { newTopicSecret } from './signature.js';
+import { canAccess, ownerScope, type Actor } from '../accounts/actor.js';
 import { EVENT_OF_STATUS, NOTIFICATION_EVENT_TYPE, type SubscriptionRecord, type TopicRecord } from './topic.js';
 
 export interface NotificationServiceDeps {
@@ -48,17 +49,22 @@ function topicView(t: TopicRecord): NotificationTopic {
 export class NotificationService {
   constructor(private readonly d: NotificationServiceDeps) {}
 
-  list(q: ListNotificationTopicsQuery): NotificationTopicList {
-    const { items, total } = this.d.topics.listTopics({ name: q.name, limit: q.pageSize, offset: (q.page - 1) * q.pageSize });
+  list(actor: Actor, q: ListNotificationTopicsQuery): NotificationTopicList {
+    const { items, total } = this.d.topics.listTopics({
+      ownerId: ownerScope(actor),
+      name: q.name,
+      limit: q.pageSize,
+      offset: (q.page - 1) * q.pageSize,
+    });
     return { items: items.map(topicView), total };
   }
 
-  get(name: string): NotificationTopic {
-    return topicView(this.find(name));
+  get(actor: Actor, name: string): NotificationTopic {
+    return topicView(this.find(actor, name));
   }
 
   /** The only answer, with rotate, that carries the secret. */
-  create(req: CreateNotificationTopicRequest): CreatedNotificationTopic {
+  create(actor: Actor, req: CreateNotificationTopicRequest): CreatedNotificationTopic {
     const secret = newTopicSecret();
     const ok = this.d.topics.createTopic({
       name: req.name,
@@ -66,42 +72,46 @@ export class NotificationService {
       secret,
       createdAt: new Date().toISOString(),
       urls: (req.subscriptions ?? []).map((s) => s.url),
+      ownerId: actor.userId,
     });
     if (!ok) throw new ConflictError(`a notification topic named ${req.name} already exists`);
-    return { ...this.get(req.name), secret };
+    return { ...this.get(actor, req.name), secret };
   }
 
-  update(name: string, req: UpdateNotificationTopicRequest): NotificationTopic {
+  update(actor: Actor, name: string, req: UpdateNotificationTopicRequest): NotificationTopic {
+    this.find(actor, name);
     if (!this.d.topics.updateTopic(name, req.description ?? null)) throw this.notFound(name);
-    return this.get(name);
+    return this.get(actor, name);
   }
 
-  delete(name: string): void {
+  delete(actor: Actor, name: string): void {
+    this.find(actor, name);
     if (!this.d.topics.deleteTopic(name)) throw this.notFound(name);
   }
 
   /** The old secret stops working at once: pending retries are signed with the new one. */
-  rotateSecret(name: string): NotificationTopicSecret {
+  rotateSecret(actor: Actor, name: string): NotificationTopicSecret {
+    this.find(actor, name);
     const secret = newTopicSecret();
     const at = new Date().toISOString();
     if (!this.d.topics.rotateSecret(name, secret, at)) throw this.notFound(name);
     return { secret, secretRotatedAt: at };
   }
 
-  addSubscription(name: string, req: AddSubscriptionRequest): NotificationSubscription {
-    this.find(name);
+  addSubscription(actor: Actor, name: string, req: AddSubscriptionRequest): NotificationSubscription {
+    this.find(actor, name);
     const added = this.d.topics.addSubscription(name, req.url, new Date().toISOString());
     if (!added) throw new ConflictError(`topic ${name} already has a subscription to ${req.url}`);
     return subscriptionView(added);
   }
 
-  removeSubscription(name: string, id: string): void {
-    this.find(name);
+  removeSubscription(actor: Actor, name: string, id: string): void {
+    this.find(actor, name);
     if (!this.d.topics.removeSubscription(name, Number(id))) throw new NotFoundError(`topic ${name} has no subscription ${id}`);
   }
 
-  deliveries(name: string, q: ListDeliveriesQuery): NotificationDeliveryList {
-    this.find(name);
+  deliveries(actor: Actor, name: string, q: ListDeliveriesQuery): NotificationDeliveryList {
+    this.find(actor, name);
     const { items, total } = this.d.topics.listDeliveries(name, { state: q.state, limit: q.pageSize, offset: (q.page - 1) * q.pageSize });
     return {
       items: items.map((d) => ({ ...d, id: String(d.id), attempts: d.attempts })),
@@ -109,10 +119,11 @@ export class NotificationService {
     };
   }
 
-  /** A JobService create hook: a job may only name a topic that exists. */
-  check(req: CreateTrainingJobRequest): void {
+  /** A JobService create hook: a job may only name a topic that exists and the user may use. */
+  check(req: CreateTrainingJobRequest, actor: Actor): void {
     const topic = req.notification?.topic;
-    if (topic && !this.d.topics.topicExists(topic)) {
+    const found = topic ? this.d.topics.getTopic(topic) : null;
+    if (topic && (!found || !canAccess(actor, found.ownerId))) {
       throw new InvalidInputError([
         { path: 'notification.topic', message: `notification topic ${topic} does not exist; create it under Notification topics first` },
       ]);
@@ -183,9 +194,9 @@ export class NotificationService {
     this.d.queued();
   }
 
-  private find(name: string): TopicRecord {
+  private find(actor: Actor, name: string): TopicRecord {
     const t = this.d.topics.getTopic(name);
-    if (!t) throw this.notFound(name);
+    if (!t || !canAccess(actor, t.ownerId)) throw this.notFound(name);
     return t;
   }
 

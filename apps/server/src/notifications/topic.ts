@@ -13,6 +13,7 @@ export interface TopicRecord {
   subscriptions: SubscriptionRecord[];
   createdAt: string;
   secretRotatedAt: string;
+  ownerId: number | null;
 }
 
 export interface NewDelivery {

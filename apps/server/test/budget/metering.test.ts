@@ -40,6 +40,7 @@ function setup(limitCoreHours: number | null, t0 = Date.parse('2026-01-01T00:00:
       nodeCount: nodes,
       hostnames: () => Array.from({ length: nodes }, (_, i) => `${name}-${i}`),
       createdAt: at(0),
+      ownerId: 1,
     });
   const run = (id: number, startMs: number) => {
     jobs.transition(id, 'Queuing', 'Initializing');

@@ -12,6 +12,10 @@ import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
 import { buildTestImage, removeTestContainers, removeTestImages, testDocker } from '../support/images.js';
 import { readObject, uploadText, waitFor } from '../support/console.js';
 import { jobRequest } from '../support/jobs.js';
+import { apiTokenOverHttp, TEST_ADMIN } from '../support/accounts.js';
+
+/** The admin's token, made once: it outlives the server restarts. */
+let token: string | undefined;
 
 /**
  * The server as its own process (what `npm start` runs), killed with SIGKILL mid-run and started
@@ -41,6 +45,7 @@ async function startServer(): Promise<void> {
       S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
       STOP_GRACE_SECONDS: '2',
       LOG_LEVEL: 'warn',
+      ADMIN_PASSWORD: TEST_ADMIN.password,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -52,6 +57,7 @@ async function startServer(): Promise<void> {
       () => false,
     );
   });
+  token ??= await apiTokenOverHttp(base, TEST_ADMIN.username, TEST_ADMIN.password);
 }
 
 async function killServer(): Promise<void> {
@@ -65,7 +71,7 @@ async function killServer(): Promise<void> {
 async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
   const res = await fetch(`${base}${url}`, {
     method,
-    headers: body ? { 'content-type': 'application/json' } : {},
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();

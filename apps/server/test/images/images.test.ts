@@ -128,12 +128,16 @@ describe('pull by reference', () => {
 /** A real HTTP upload whose body is read from `file` as it is sent. */
 function upload(file: string | null, contentType = 'application/x-tar'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(`${base}/api/v1/images/load`, { method: 'POST', headers: { 'content-type': contentType } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = http.request(
+      `${base}/api/v1/images/load`,
+      { method: 'POST', headers: { authorization: `Bearer ${tc.adminToken}`, 'content-type': contentType } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     if (file) createReadStream(file).pipe(req);
     else req.end();
@@ -196,12 +200,16 @@ describe('upload a docker save tarball', () => {
     try {
       let req!: http.ClientRequest;
       const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
-        req = http.request(`${base}/api/v1/images/load`, { method: 'POST', headers: { 'content-type': 'application/x-tar' } }, (r) => {
-          let body = '';
-          r.setEncoding('utf8');
-          r.on('data', (c: string) => (body += c));
-          r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
-        });
+        req = http.request(
+          `${base}/api/v1/images/load`,
+          { method: 'POST', headers: { authorization: `Bearer ${tc.adminToken}`, 'content-type': 'application/x-tar' } },
+          (r) => {
+            let body = '';
+            r.setEncoding('utf8');
+            r.on('data', (c: string) => (body += c));
+            r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
+          },
+        );
         req.on('error', reject);
       });
       const half = Math.floor(tar.length / 2);
@@ -229,7 +237,10 @@ describe('upload a docker save tarball', () => {
       return p;
     };
     try {
-      const req = http.request(`${base}/api/v1/images/load`, { method: 'POST', headers: { 'content-type': 'application/x-tar' } });
+      const req = http.request(`${base}/api/v1/images/load`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tc.adminToken}`, 'content-type': 'application/x-tar' },
+      });
       req.on('error', () => undefined);
       req.write(tar.subarray(0, Math.floor(tar.length / 2)));
       await waitFor('the upload to reach the engine', async () => reached > 0, 20_000);
@@ -245,7 +256,11 @@ describe('upload a docker save tarball', () => {
     const res = await new Promise<number>((resolve, reject) => {
       const req = http.request(`${base}/api/v1/images/load`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-tar', 'content-length': String(21 * 1024 ** 3) },
+        headers: {
+          authorization: `Bearer ${tc.adminToken}`,
+          'content-type': 'application/x-tar',
+          'content-length': String(21 * 1024 ** 3),
+        },
       });
       req.on('response', (r) => {
         r.resume();
@@ -274,7 +289,7 @@ describe('upload a docker save tarball', () => {
     const text = await tc.app.inject({
       method: 'POST',
       url: '/api/v1/images/load',
-      headers: { 'content-type': 'text/csv' },
+      headers: { authorization: `Bearer ${tc.adminToken}`, 'content-type': 'text/csv' },
       payload: 'a,b',
     });
     expect(text.statusCode).toBe(415);

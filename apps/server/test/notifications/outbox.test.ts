@@ -1,3 +1,4 @@
+import type { Actor } from '../../src/accounts/actor.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +14,9 @@ import { FetchWebhookSender } from '../../src/notifications/webhook-sender.js';
 import { verifySignature } from '../../src/notifications/signature.js';
 import { waitFor } from '../support/console.js';
 import { startReceiver, type Receiver } from './receiver.js';
+
+/** No accounts in this test: the repositories are used directly, as an admin would. */
+const admin: Actor = { userId: 1, username: 'admin', admin: true };
 
 /** The outbox without HTTP routes or Docker: real SQLite, real webhooks, jobs moved by hand. */
 let dir: string;
@@ -49,6 +53,7 @@ function job(topic: string) {
     nodeCount: 1,
     hostnames: () => ['h-0'],
     createdAt: new Date().toISOString(),
+    ownerId: admin.userId,
   });
   expect(jobs.transition(created.id, 'Queuing', 'Initializing')).toBe(true);
   return created;
@@ -74,7 +79,7 @@ afterAll(async () => {
 
 describe('the outbox', () => {
   it('holds the message from the moment the status changes, before any worker runs', () => {
-    const { secret } = service.create({ name: 'direct', subscriptions: [{ url: receiver.url }] });
+    const { secret } = service.create(admin, { name: 'direct', subscriptions: [{ url: receiver.url }] });
     expect(secret).toBeTruthy();
     const j = job('direct');
     expect(jobs.transition(j.id, 'Initializing', 'Running', { startedAt: new Date().toISOString() })).toBe(true);
@@ -84,7 +89,7 @@ describe('the outbox', () => {
   });
 
   it('sends what is due once a worker starts, signed with the topic secret', async () => {
-    const secret = service.rotateSecret('direct').secret;
+    const secret = service.rotateSecret(admin, 'direct').secret;
     worker().start();
     await waitFor('the delivery', async () => receiver.received.length === 1);
     const got = receiver.received[0]!;
@@ -100,12 +105,12 @@ describe('the outbox', () => {
 
   it('cancels pending deliveries to a subscription that is removed', async () => {
     receiver.respond = () => 500;
-    const t = service.create({ name: 'cancel', subscriptions: [{ url: receiver.url }] });
+    const t = service.create(admin, { name: 'cancel', subscriptions: [{ url: receiver.url }] });
     const j = job('cancel');
     jobs.transition(j.id, 'Initializing', 'Running');
     worker().start();
     await waitFor('a failed attempt', async () => topics.listDeliveries('cancel', { limit: 1, offset: 0 }).items[0]!.attempts.length >= 1);
-    service.removeSubscription('cancel', t.subscriptions[0]!.id);
+    service.removeSubscription(admin, 'cancel', t.subscriptions[0]!.id);
     const d = await waitFor('the cancellation', async () => {
       const x = topics.listDeliveries('cancel', { limit: 1, offset: 0 }).items[0]!;
       return x.state === 'cancelled' ? x : null;
@@ -115,7 +120,7 @@ describe('the outbox', () => {
   });
 
   it('still delivers for a job deleted meanwhile, without writing on another job’s timeline', async () => {
-    service.create({ name: 'orphan', subscriptions: [{ url: receiver.url }] });
+    service.create(admin, { name: 'orphan', subscriptions: [{ url: receiver.url }] });
     const j = job('orphan');
     jobs.transition(j.id, 'Initializing', 'Running');
     jobs.transition(j.id, 'Running', 'Successful', { endedAt: new Date().toISOString() });

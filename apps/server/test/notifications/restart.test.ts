@@ -15,6 +15,7 @@ import { buildTestImage, removeTestContainers, removeTestImages } from '../suppo
 import { jobRequest } from '../support/jobs.js';
 import { uploadText, waitFor } from '../support/console.js';
 import { startReceiver, type Receiver } from './receiver.js';
+import { apiToken, injectWithToken, TEST_ADMIN } from '../support/accounts.js';
 
 /**
  * Two consoles, one after the other, over the same DATA_DIR: what a restart is. The object store
@@ -40,10 +41,13 @@ async function open(): Promise<Console> {
     NOTIFY_RETRY_BASE_MS: '200',
     NOTIFY_MAX_ATTEMPTS: '20',
     NOTIFY_POLL_MS: '50',
+    ADMIN_PASSWORD: TEST_ADMIN.password,
   });
   const db = openDatabase(path.join(dataDir, 'console.db'));
   const app = await buildApp(config, { db, store, engine, containerLabels: { 'tc.test': '1' } });
   await app.ready();
+  // Each process signs in anew, as a script would after a restart.
+  injectWithToken(app, await apiToken(app, TEST_ADMIN.username, TEST_ADMIN.password));
   return { app, db };
 }
 

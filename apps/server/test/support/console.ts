@@ -10,12 +10,17 @@ import { startEmbeddedS3 } from '../../src/storage/embedded/embedded-s3.js';
 import { createS3Client } from '../../src/storage/s3-client.js';
 import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
 import { startSwift } from './swift.js';
+import { apiToken, injectWithToken, TEST_ADMIN } from './accounts.js';
 
 export interface TestConsole {
   app: FastifyInstance;
   store: S3ObjectStore;
   engine: DockerEngine;
   dataDir: string;
+  /** The admin's API token; `app.inject` sends it unless a request sets Authorization or Cookie. */
+  adminToken: string;
+  /** Inject without any credentials. */
+  anonymous: FastifyInstance['inject'];
   /** Takes the object store down (fault tests); close() still cleans up. */
   stopStore(): Promise<void>;
   close(): Promise<void>;
@@ -28,13 +33,25 @@ let nextPort = 19100 + Math.floor(Math.random() * 500);
  * S3 server (the embedded one, or Swift for a store that checks signatures and holds long keys).
  * Containers carry tc.test=1 so the suite's cleanup finds them.
  */
-export async function startTestConsole(kind: 'embedded' | 'swift', env: Record<string, string> = {}): Promise<TestConsole> {
+export async function startTestConsole(
+  kind: 'embedded' | 'swift',
+  env: Record<string, string> = {},
+  opts: { signIn: boolean } = { signIn: true },
+): Promise<TestConsole> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tc-test-'));
   const s3 =
     kind === 'swift'
       ? await startSwift()
       : await startEmbeddedS3({ port: nextPort++, dir: path.join(dataDir, 's3'), accessKeyId: 'TESTKEY', secretAccessKey: 'TESTSECRET' });
-  const config = loadConfig({ DATA_DIR: dataDir, S3_REGION: s3.region, LOG_LEVEL: 'warn', ...env });
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    S3_REGION: s3.region,
+    LOG_LEVEL: 'warn',
+    ADMIN_PASSWORD: TEST_ADMIN.password,
+    // Tests sign in often from one address; the limit itself is tested with its default.
+    SIGN_IN_PER_MINUTE: '1000',
+    ...env,
+  });
   const store = new S3ObjectStore(
     createS3Client({ endpoint: s3.endpoint, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }),
   );
@@ -42,11 +59,16 @@ export async function startTestConsole(kind: 'embedded' | 'swift', env: Record<s
   const db = openDatabase(path.join(dataDir, 'console.db'));
   const app = await buildApp(config, { db, store, engine, containerLabels: { 'tc.test': '1' } });
   await app.ready();
+  // Without signing in (a console waiting for its setup), app.inject stays anonymous.
+  const adminToken = opts.signIn ? await apiToken(app, TEST_ADMIN.username, TEST_ADMIN.password) : '';
+  const anonymous = opts.signIn ? injectWithToken(app, adminToken) : app.inject.bind(app);
   return {
     app,
     store,
     engine,
     dataDir,
+    adminToken,
+    anonymous,
     stopStore: () => s3.stop(),
     async close() {
       // Queued jobs start as others end; wait until nothing is left to start or finish.

@@ -1,0 +1,252 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifyRateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import {
+  ApiError,
+  ApiTokenList,
+  ApiTokenParams,
+  AuditLog,
+  AuditQuery,
+  ChangePasswordRequest,
+  CreateApiTokenRequest,
+  CreatedApiToken,
+  CreateUserRequest,
+  CSRF_HEADER,
+  Session,
+  SetupRequest,
+  SetupState,
+  SignInRequest,
+  User,
+  UserList,
+  UserParams,
+} from '@tc/contracts';
+import type { Actor } from '../accounts/actor.js';
+import { sameText, type AccountService, type SignedIn } from '../accounts/account-service.js';
+import type { AuditRepository } from '../db/audit-repository.js';
+import { ForbiddenError, UnauthorizedError } from '../errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who sent the request; set for every /api route but health, sign-in and setup. */
+    actor: Actor | null;
+  }
+}
+
+export const SESSION_COOKIE = 'tc_session';
+
+/** Routes open without signing in; everything else under /api needs a session or a token. */
+const OPEN = new Set(['GET /api/health', 'POST /api/v1/auth/sign-in', 'GET /api/v1/auth/setup', 'POST /api/v1/auth/setup']);
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export interface AuthOptions {
+  /** 'auto': Secure when the request came over HTTPS or to a loopback host (browsers accept it there). */
+  cookieSecure: boolean | 'auto';
+  signInPerMinute: number;
+}
+
+/** The actor of a request that passed authentication. */
+export function actorOf(req: FastifyRequest): Actor {
+  if (!req.actor) throw new UnauthorizedError('sign in first');
+  return req.actor;
+}
+
+/**
+ * Authentication for the whole app: a Bearer API token, or the session cookie plus the CSRF
+ * header on every state-changing request (the cookie rides along on cross-site requests; a
+ * header another site's page cannot set does not). Then the audit record of each change.
+ */
+export async function registerAuth(app: FastifyInstance, accounts: AccountService, audit: AuditRepository): Promise<void> {
+  await app.register(fastifyCookie);
+  await app.register(fastifyRateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) =>
+      Object.assign(new Error(`too many sign-in attempts; try again in ${ctx.after}`), { statusCode: 429, code: 'rate_limited' }),
+  });
+  app.decorateRequest('actor', null);
+
+  app.addHook('onRequest', async (req) => {
+    const path = req.url.split('?')[0]!;
+    if (!path.startsWith('/api/') || OPEN.has(`${req.method} ${path}`)) return;
+    const auth = req.headers.authorization;
+    if (auth !== undefined) {
+      const m = /^Bearer (\S+)$/i.exec(auth);
+      req.actor = m ? accounts.tokenUser(m[1]!) : null;
+      if (!req.actor) throw new UnauthorizedError('the API token is not valid (revoked, or mistyped)');
+      return;
+    }
+    const cookie = req.cookies[SESSION_COOKIE];
+    const found = cookie ? accounts.session(cookie) : null;
+    if (!found) throw new UnauthorizedError('sign in first (or send an API token as Authorization: Bearer)');
+    if (!SAFE_METHODS.has(req.method)) {
+      const sent = req.headers[CSRF_HEADER];
+      if (typeof sent !== 'string' || !sameText(sent, found.session.csrfToken)) {
+        throw new ForbiddenError(`missing or wrong ${CSRF_HEADER} header; reload the console`, 'csrf');
+      }
+    }
+    req.actor = found.actor;
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    if (SAFE_METHODS.has(req.method) || !req.url.startsWith('/api/')) return;
+    const path = req.url.split('?')[0]!;
+    const body = req.body as { username?: unknown; name?: unknown } | undefined;
+    const signingIn = path === '/api/v1/auth/sign-in' || path === '/api/v1/auth/setup';
+    // Anonymous requests refused at the door changed nothing and are not worth a row each.
+    if (!req.actor && !signingIn) return;
+    const named = typeof body?.name === 'string' ? ` (name ${body.name.slice(0, 64)})` : '';
+    const who = signingIn && typeof body?.username === 'string' ? ` (user ${body.username.slice(0, 64)})` : '';
+    audit.append({
+      at: new Date().toISOString(),
+      username: req.actor?.username ?? null,
+      action: `${req.method} ${req.routeOptions.url ?? path}`,
+      target: `${path}${named}${who}`,
+      status: reply.statusCode,
+      ip: req.ip,
+    });
+  });
+}
+
+/** Sign-in, setup, sessions, API tokens, users and the audit log. */
+export function accountRoutes(accounts: AccountService, opts: AuthOptions): FastifyPluginAsyncZod {
+  const secureFor = (req: FastifyRequest) =>
+    opts.cookieSecure === 'auto'
+      ? req.protocol === 'https' || /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(req.host)
+      : opts.cookieSecure;
+  const startSession = (req: FastifyRequest, reply: FastifyReply, signedIn: SignedIn): Session => {
+    // A session cookie (no Max-Age): the browser drops it on exit, the server ends it when idle.
+    reply.setCookie(SESSION_COOKIE, signedIn.cookieValue, { path: '/', httpOnly: true, sameSite: 'strict', secure: secureFor(req) });
+    return signedIn.session;
+  };
+  const rateLimit = { max: opts.signInPerMinute, timeWindow: '1 minute' };
+
+  return async (app) => {
+    const tags = ['accounts'];
+    const errors = { 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError, 409: ApiError };
+
+    app.get(
+      '/auth/setup',
+      { schema: { tags, summary: 'Whether the console still waits for its first admin', response: { 200: SetupState } } },
+      async () => ({ required: accounts.setupRequired() }),
+    );
+    app.post(
+      '/auth/setup',
+      {
+        config: { rateLimit },
+        schema: {
+          tags,
+          summary: 'Create the first admin with the setup code from the server log',
+          body: SetupRequest,
+          response: { 200: Session, ...errors, 429: ApiError },
+        },
+      },
+      async (req, reply) => startSession(req, reply, await accounts.setup(req.body)),
+    );
+    app.post(
+      '/auth/sign-in',
+      {
+        config: { rateLimit },
+        schema: {
+          tags,
+          summary: 'Sign in: sets the session cookie; send csrfToken back as X-CSRF-Token',
+          body: SignInRequest,
+          response: { 200: Session, ...errors, 429: ApiError },
+        },
+      },
+      async (req, reply) => startSession(req, reply, await accounts.signIn(req.body)),
+    );
+    app.post('/auth/sign-out', { schema: { tags, summary: 'End this session', response: { 204: z.null() } } }, async (req, reply) => {
+      const cookie = req.cookies[SESSION_COOKIE];
+      if (cookie) accounts.signOut(cookie);
+      return reply.clearCookie(SESSION_COOKIE, { path: '/' }).status(204).send(null);
+    });
+    app.get(
+      '/auth/session',
+      { schema: { tags, summary: 'The signed-in user and the CSRF token of this session', response: { 200: Session, 401: ApiError } } },
+      async (req) => {
+        const cookie = req.cookies[SESSION_COOKIE];
+        const found = cookie ? accounts.session(cookie) : null;
+        // Signed in with a token: there is no session, so no CSRF token is needed.
+        if (!found) return { user: accounts.me(actorOf(req)), csrfToken: '', expiresAt: new Date(Date.now() + 3600_000).toISOString() };
+        return found.session;
+      },
+    );
+    app.post(
+      '/auth/password',
+      {
+        schema: {
+          tags,
+          summary: 'Change your password (ends your other sessions)',
+          body: ChangePasswordRequest,
+          response: { 204: z.null(), ...errors },
+        },
+      },
+      async (req, reply) => {
+        await accounts.changePassword(actorOf(req), req.body);
+        return reply.clearCookie(SESSION_COOKIE, { path: '/' }).status(204).send(null);
+      },
+    );
+
+    app.get('/auth/tokens', { schema: { tags, summary: 'Your API tokens', response: { 200: ApiTokenList } } }, async (req) =>
+      accounts.tokens(actorOf(req)),
+    );
+    app.post(
+      '/auth/tokens',
+      {
+        schema: {
+          tags,
+          summary: 'Create an API token for scripts; the token is in this answer only',
+          body: CreateApiTokenRequest,
+          response: { 201: CreatedApiToken, ...errors },
+        },
+      },
+      async (req, reply) => reply.status(201).send(accounts.createToken(actorOf(req), req.body)),
+    );
+    app.delete(
+      '/auth/tokens/:id',
+      { schema: { tags, summary: 'Revoke one of your API tokens', params: ApiTokenParams, response: { 204: z.null(), ...errors } } },
+      async (req, reply) => {
+        accounts.revokeToken(actorOf(req), req.params.id);
+        return reply.status(204).send(null);
+      },
+    );
+
+    app.get('/users', { schema: { tags, summary: 'All users (admins only)', response: { 200: UserList, ...errors } } }, async (req) =>
+      accounts.users(actorOf(req)),
+    );
+    app.post(
+      '/users',
+      { schema: { tags, summary: 'Create a user (admins only)', body: CreateUserRequest, response: { 201: User, ...errors } } },
+      async (req, reply) => reply.status(201).send(await accounts.createUser(actorOf(req), req.body)),
+    );
+    app.delete(
+      '/users/:username',
+      {
+        schema: {
+          tags,
+          summary: 'Delete a user and their sessions and tokens; what they made stays (admins only)',
+          params: UserParams,
+          response: { 204: z.null(), ...errors },
+        },
+      },
+      async (req, reply) => {
+        accounts.deleteUser(actorOf(req), req.params.username);
+        return reply.status(204).send(null);
+      },
+    );
+
+    app.get(
+      '/audit-log',
+      {
+        schema: {
+          tags,
+          summary: 'Every state change and sign-in attempt, newest first (admins only)',
+          querystring: AuditQuery,
+          response: { 200: AuditLog, ...errors },
+        },
+      },
+      async (req) => accounts.audit(actorOf(req), req.query),
+    );
+  };
+}
