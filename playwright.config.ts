@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import { ADMIN, AUTH_FILE } from './e2e/auth';
 
 // End-to-end tests run in Debian's Chromium (`apt-get install -y chromium`): Playwright's own
 // browser download is not available here. Video needs a bundled ffmpeg, so it stays off;
@@ -16,8 +17,12 @@ export default defineConfig({
   timeout: 60_000,
   expect: { timeout: 10_000 },
   reporter: [['list'], ['html', { open: 'never' }]],
+  // Signs in as the admin once; every test starts with that session (a spec that needs a
+  // stranger opens a context with an empty storageState).
+  globalSetup: './e2e/global-setup.ts',
   use: {
     browserName: 'chromium',
+    storageState: AUTH_FILE,
     viewport: { width: 1280, height: 800 },
     baseURL,
     video: 'off',
@@ -56,6 +61,10 @@ export default defineConfig({
       DATA_DIR: '.tmp/e2e-data',
       EMBEDDED_S3_PORT: '19000',
       LOG_LEVEL: 'warn',
+      // The first admin, "admin", is made from this at start (the data directory is new each run).
+      ADMIN_PASSWORD: ADMIN.password,
+      // A run signs in a handful of times from one address; retries must not meet the limit.
+      SIGN_IN_PER_MINUTE: '60',
     },
   },
 });

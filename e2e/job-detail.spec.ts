@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { snap } from './support';
 
 // Jobs made through the real API (the wizard has its own spec), then looked at in the console.

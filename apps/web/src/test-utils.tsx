@@ -2,7 +2,7 @@ import type { ReactElement } from 'react';
 import { render } from '@testing-library/react';
 import { MantineProvider } from '@mantine/core';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { MemoryRouter, Route, Routes } from 'react-router';
+import { createMemoryRouter, MemoryRouter, Route, RouterProvider, Routes, type RouteObject } from 'react-router';
 import { vi } from 'vitest';
 import { theme } from './app/theme';
 
@@ -49,4 +49,34 @@ export function routeFetch(routes: Record<string, (req: { url: string; body: unk
   });
   vi.stubGlobal('fetch', mock);
   return calls;
+}
+
+/**
+ * Several routes as the app mounts them, for flows that move between pages (sign-in, the
+ * session gate). `router.state.location` tells where the user ended up; `client` is the cache.
+ */
+export function renderRoutes(routes: RouteObject[], url = '/') {
+  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  const router = createMemoryRouter(routes, { initialEntries: [url] });
+  const view = render(
+    <MantineProvider theme={theme}>
+      <QueryClientProvider client={client}>
+        <RouterProvider router={router} />
+      </QueryClientProvider>
+    </MantineProvider>,
+  );
+  return { ...view, router, client };
+}
+
+/** Where the router is now, as path and query (`/sign-in?next=%2Fjobs`). */
+export function here(router: { state: { location: { pathname: string; search: string } } }): string {
+  return `${router.state.location.pathname}${router.state.location.search}`;
+}
+
+/** The headers of every request the faked fetch got for `method` and a URL starting with `prefix`. */
+export function sentHeaders(method: string, prefix: string): Headers[] {
+  return vi
+    .mocked(globalThis.fetch)
+    .mock.calls.filter(([input, init]) => (init?.method ?? 'GET').toUpperCase() === method && String(input).startsWith(prefix))
+    .map(([, init]) => new Headers(init?.headers));
 }

@@ -96,10 +96,13 @@ export async function registerAuth(app: FastifyInstance, accounts: AccountServic
     // Anonymous requests refused at the door changed nothing and are not worth a row each.
     if (!req.actor && !signingIn) return;
     const named = typeof body?.name === 'string' ? ` (name ${body.name.slice(0, 64)})` : '';
-    const who = signingIn && typeof body?.username === 'string' ? ` (user ${body.username.slice(0, 64)})` : '';
+    const user = typeof body?.username === 'string' ? body.username.slice(0, 64) : null;
+    const who = user !== null ? ` (user ${user})` : '';
+    // A sign-in that worked is that user's act; one that failed is nobody's yet.
+    const signedIn = signingIn && reply.statusCode < 400 ? user : null;
     audit.append({
       at: new Date().toISOString(),
-      username: req.actor?.username ?? null,
+      username: req.actor?.username ?? signedIn,
       action: `${req.method} ${req.routeOptions.url ?? path}`,
       target: `${path}${named}${who}`,
       status: reply.statusCode,
@@ -165,7 +168,8 @@ export function accountRoutes(accounts: AccountService, opts: AuthOptions): Fast
       '/auth/session',
       { schema: { tags, summary: 'The signed-in user and the CSRF token of this session', response: { 200: Session, 401: ApiError } } },
       async (req) => {
-        const cookie = req.cookies[SESSION_COOKIE];
+        // The credential that authenticated this request: a token wins over a cookie, as everywhere.
+        const cookie = req.headers.authorization === undefined ? req.cookies[SESSION_COOKIE] : undefined;
         const found = cookie ? accounts.session(cookie) : null;
         // Signed in with a token: there is no session, so no CSRF token is needed.
         if (!found) return { user: accounts.me(actorOf(req)), csrfToken: '', expiresAt: new Date(Date.now() + 3600_000).toISOString() };

@@ -112,6 +112,10 @@ describe('authentication', () => {
     });
     expect(good.statusCode).toBe(201);
 
+    // A token wins over a cookie, for the session answer as for every route.
+    const both = await tc.app.inject({ url: '/api/v1/auth/session', headers: { cookie, ...as(bob) } });
+    expect(both.json<Session>()).toMatchObject({ user: { username: 'bob' }, csrfToken: '' });
+
     const out = await tc.app.inject({
       method: 'POST',
       url: '/api/v1/auth/sign-out',
@@ -251,7 +255,8 @@ describe('users and the audit log', () => {
           status: 401,
           ip: '203.0.113.5',
         }),
-        expect.objectContaining({ username: 'admin', action: 'POST /api/v1/users', status: 201 }),
+        expect.objectContaining({ username: 'admin', action: 'POST /api/v1/users', target: '/api/v1/users (user alice)', status: 201 }),
+        expect.objectContaining({ username: 'alice', action: 'POST /api/v1/auth/sign-in', status: 200 }),
       ]),
     );
     expect(JSON.stringify(log)).not.toMatch(/guessing-123|alice-password/);

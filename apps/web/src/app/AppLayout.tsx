@@ -1,8 +1,10 @@
 import { Suspense } from 'react';
-import { AppShell, Burger, Group, NavLink as MantineNavLink, Text } from '@mantine/core';
+import { AppShell, Burger, Button, Divider, Group, NavLink as MantineNavLink, Text } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { NavLink, Outlet } from 'react-router';
 import { LoadingState } from '../ui/states';
+import { useEndSession, useSignOut } from '../features/auth/api';
+import { useCurrentSession } from '../features/auth/session';
 
 const LINKS = [
   { to: '/jobs', label: 'Training Jobs' },
@@ -13,30 +15,61 @@ const LINKS = [
   { to: '/budget', label: 'Budget' },
 ];
 
+const ACCOUNT_LINKS = [{ to: '/account', label: 'Account' }];
+
+const ADMIN_LINKS = [
+  { to: '/admin/users', label: 'Users' },
+  { to: '/admin/audit-log', label: 'Audit log' },
+];
+
 /** The frame every page shares: the sections on the left (behind a menu button when narrow), the page beside them. */
 export function AppLayout() {
   const [opened, { toggle, close }] = useDisclosure(false);
+  const { user } = useCurrentSession();
+  const signOut = useSignOut();
+  const endSession = useEndSession();
+  const links = (list: { to: string; label: string }[]) =>
+    list.map((l) => (
+      <MantineNavLink key={l.to} component={NavLink} to={l.to} label={l.label} onClick={close} style={{ borderRadius: 4 }} />
+    ));
   return (
     <AppShell header={{ height: 48 }} navbar={{ width: 200, breakpoint: 'md', collapsed: { mobile: !opened } }} padding="md">
       <AppShell.Header bg="dark.8">
-        <Group h="100%" px="md" gap="sm" wrap="nowrap">
-          <Burger
-            opened={opened}
-            onClick={toggle}
-            hiddenFrom="md"
-            size="sm"
-            color="white"
-            aria-label={opened ? 'Close sections' : 'Open sections'}
-          />
-          <Text fw={600} c="white">
-            Training Console
-          </Text>
+        <Group h="100%" px="md" gap="sm" wrap="nowrap" justify="space-between">
+          <Group gap="sm" wrap="nowrap">
+            <Burger
+              opened={opened}
+              onClick={toggle}
+              hiddenFrom="md"
+              size="sm"
+              color="white"
+              aria-label={opened ? 'Close sections' : 'Open sections'}
+            />
+            <Text fw={600} c="white">
+              Training Console
+            </Text>
+          </Group>
+          <Group gap="sm" wrap="nowrap">
+            <Text c="gray.3" size="sm" data-testid="signed-in-user" title={`Signed in as ${user.username} (${user.role})`}>
+              {user.username}
+            </Text>
+            <Button
+              size="compact-sm"
+              variant="outline"
+              color="gray.3"
+              loading={signOut.isPending}
+              onClick={() => signOut.mutate(undefined, { onSettled: () => endSession('/sign-in') })}
+            >
+              Sign out
+            </Button>
+          </Group>
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs" component="nav" aria-label="Sections">
-        {LINKS.map((l) => (
-          <MantineNavLink key={l.to} component={NavLink} to={l.to} label={l.label} onClick={close} style={{ borderRadius: 4 }} />
-        ))}
+        {links(LINKS)}
+        <Divider my="xs" />
+        {links(ACCOUNT_LINKS)}
+        {user.role === 'admin' && links(ADMIN_LINKS)}
       </AppShell.Navbar>
       <AppShell.Main>
         <Suspense fallback={<LoadingState label="Loading page…" />}>

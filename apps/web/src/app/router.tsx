@@ -1,7 +1,9 @@
-import { lazy } from 'react';
+import { lazy, Suspense, type ReactNode } from 'react';
 import { createBrowserRouter, Navigate } from 'react-router';
 import { AppLayout } from './AppLayout';
 import { TrainingJobsPage } from '../features/training-jobs/list/TrainingJobsPage';
+import { RequireAdmin, RequireSession } from '../features/auth/session';
+import { LoadingState } from '../ui/states';
 
 // The list is the landing page and ships in the first bundle; the rest load when opened.
 const CreateTrainingJobPage = lazy(() =>
@@ -19,11 +21,42 @@ const BudgetPage = lazy(() => import('../features/budget/BudgetPage').then((m) =
 const NotificationTopicsPage = lazy(() =>
   import('../features/notification-topics/NotificationTopicsPage').then((m) => ({ default: m.NotificationTopicsPage })),
 );
+const SignInPage = lazy(() => import('../features/auth/SignInPage').then((m) => ({ default: m.SignInPage })));
+const SetupPage = lazy(() => import('../features/auth/SetupPage').then((m) => ({ default: m.SetupPage })));
+const AccountPage = lazy(() => import('../features/account/AccountPage').then((m) => ({ default: m.AccountPage })));
+const UsersPage = lazy(() => import('../features/admin/UsersPage').then((m) => ({ default: m.UsersPage })));
+const AuditLogPage = lazy(() => import('../features/admin/AuditLogPage').then((m) => ({ default: m.AuditLogPage })));
+
+/** The pages outside the console frame (sign-in, setup) wait for their code on their own. */
+function Standalone({ children }: { children: ReactNode }) {
+  return <Suspense fallback={<LoadingState label="Loading page…" />}>{children}</Suspense>;
+}
 
 export function createRouter() {
   return createBrowserRouter([
     {
-      element: <AppLayout />,
+      path: '/sign-in',
+      element: (
+        <Standalone>
+          <SignInPage />
+        </Standalone>
+      ),
+    },
+    {
+      path: '/setup',
+      element: (
+        <Standalone>
+          <SetupPage />
+        </Standalone>
+      ),
+    },
+    {
+      // Everything else needs a session: the gate asks the server first, and sends a stranger to sign in.
+      element: (
+        <RequireSession>
+          <AppLayout />
+        </RequireSession>
+      ),
       children: [
         { path: '/', element: <Navigate to="/jobs" replace /> },
         { path: '/jobs', element: <TrainingJobsPage /> },
@@ -34,6 +67,23 @@ export function createRouter() {
         { path: '/datasets', element: <DatasetsPage /> },
         { path: '/images', element: <ImagesPage /> },
         { path: '/budget', element: <BudgetPage /> },
+        { path: '/account', element: <AccountPage /> },
+        {
+          path: '/admin/users',
+          element: (
+            <RequireAdmin>
+              <UsersPage />
+            </RequireAdmin>
+          ),
+        },
+        {
+          path: '/admin/audit-log',
+          element: (
+            <RequireAdmin>
+              <AuditLogPage />
+            </RequireAdmin>
+          ),
+        },
         { path: '*', element: <Navigate to="/jobs" replace /> },
       ],
     },

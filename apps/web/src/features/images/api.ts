@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { PullEvent, type ImageCheckResult, type ImageList, type LoadedImages } from '@tc/contracts';
-import { api, API_BASE, ApiRequestError } from '../../api/client';
+import { api, apiFetch, ApiRequestError } from '../../api/client';
 
 export const imageKeys = {
   all: ['images'] as const,
@@ -44,7 +44,7 @@ async function toError(res: Response): Promise<ApiRequestError> {
  * a refused request (bad reference) rejects with ApiRequestError.
  */
 export async function pullImage(ref: string, onEvent: (e: PullEvent) => void, signal?: AbortSignal): Promise<void> {
-  const res = await fetch(`${API_BASE}/images/pull`, {
+  const res = await apiFetch('/images/pull', {
     method: 'POST',
     headers: { accept: 'application/x-ndjson', 'content-type': 'application/json' },
     body: JSON.stringify({ ref }),
@@ -75,7 +75,7 @@ export async function pullImage(ref: string, onEvent: (e: PullEvent) => void, si
  * a file of many GiB is never read into memory.
  */
 export async function uploadImage(file: File, signal?: AbortSignal): Promise<LoadedImages> {
-  const res = await fetch(`${API_BASE}/images/load`, {
+  const res = await apiFetch('/images/load', {
     method: 'POST',
     headers: { accept: 'application/json', 'content-type': /\.(tgz|gz)$/i.test(file.name) ? 'application/gzip' : 'application/x-tar' },
     body: file,

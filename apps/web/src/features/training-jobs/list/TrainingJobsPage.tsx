@@ -167,6 +167,7 @@ function JobsTable({ jobs, now }: { jobs: TrainingJobSummary[]; now: Date }) {
 function NoJobs() {
   const origin = typeof window === 'undefined' ? 'http://127.0.0.1:8080' : window.location.origin;
   const example = `curl -X POST ${origin}/api/v1/training-jobs \\
+  -H "authorization: Bearer $TC_TOKEN" \\
   -H 'content-type: application/json' \\
   -d '{
     "name": "linreg-demo",
@@ -182,8 +183,11 @@ function NoJobs() {
         <Anchor component={Link} to="/jobs/new">
           Create a training job
         </Anchor>{' '}
-        from a custom image, or submit one through the API, for example with <code>curl</code> (described at{' '}
-        <Anchor href="/api/docs">/api/docs</Anchor>).
+        from a custom image, or submit one through the API, for example with <code>curl</code> and an API token from your{' '}
+        <Anchor component={Link} to="/account">
+          Account
+        </Anchor>{' '}
+        page (the API is described at <Anchor href="/api/docs">/api/docs</Anchor>).
       </Text>
       <Code block>{example}</Code>
     </EmptyState>
