@@ -30,7 +30,12 @@ export function JobParameters({ job }: { job: TrainingJob }) {
       ),
     ],
     ['Training Output Path', mono(s.trainOutput)],
-    ['Environment Variable', s.env && s.env.length > 0 ? s.env.map((e) => <div key={e.name}>{mono(`${e.name}=${e.value}`)}</div>) : none],
+    [
+      'Environment Variable',
+      s.env && s.env.length > 0
+        ? s.env.map((e) => <div key={e.name}>{mono(`${e.name}=${e.secret ? '•••••• (secret)' : e.value}`)}</div>)
+        : none,
+    ],
     ['Job Log Path', mono(s.logPath)],
     ['Max Running Time', s.maxRuntimeMinutes ? `${s.maxRuntimeMinutes} minutes` : 'no limit'],
     ['Resource Pool', s.resources?.pool || 'public'],

@@ -72,6 +72,30 @@ describe('CreateTrainingJobPage', () => {
     expect(await screen.findByRole('region', { name: 'Job parameters' })).toBeTruthy();
   });
 
+  it('asks for a secret value again when a new version comes from a job that had one', async () => {
+    const withSecret: TrainingJob = {
+      ...job,
+      spec: { ...job.spec, env: [{ name: 'API_TOKEN', value: '', secret: true }, ...(job.spec.env ?? [])] },
+    };
+    routeFetch({
+      'GET /api/v1/training-jobs/linreg/versions/V001': () => json(withSecret),
+      'GET /api/v1/training-jobs': () => json(versions),
+      'GET /api/v1/training-job-configs': emptyList,
+      'GET /api/v1/notification-topics': emptyList,
+      'GET /api/v1/resource-pools': () => json(pools),
+    });
+    renderPage(<CreateTrainingJobPage />, { url: '/jobs/new?from=linreg&version=V001', path: '/jobs/new' });
+    expect(((await screen.findByRole('textbox', { name: 'Name' })) as HTMLInputElement).value).toBe('linreg');
+    next();
+    const value = (await screen.findByLabelText('Environment Variable 1 value')) as HTMLInputElement;
+    expect(value.type).toBe('password');
+    expect(value.value).toBe('');
+    expect(value.placeholder).toMatch(/type it again/);
+    expect((screen.getByLabelText('Environment Variable 1 secret') as HTMLInputElement).checked).toBe(true);
+    expect((screen.getByLabelText('Environment Variable 2 secret') as HTMLInputElement).checked).toBe(false);
+    expect((screen.getByLabelText('Environment Variable 2 value') as HTMLInputElement).type).toBe('text');
+  });
+
   it('opens as the next version of a job, prefilled, and puts the server’s field errors on their fields', async () => {
     const calls = routeFetch({
       'GET /api/v1/training-jobs/linreg/versions/V001': () => json(job),

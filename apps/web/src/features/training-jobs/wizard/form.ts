@@ -15,7 +15,8 @@ export interface WizardValues {
   algorithm: { source: 'custom'; imagePath: string; codeDir: string; bootCommand: string };
   data: { source: 'path' | 'dataset'; path: string; datasetId: string; version: string };
   trainOutput: string;
-  env: { name: string; value: string }[];
+  /** secret: the container gets the value, but no page shows it again once submitted. */
+  env: { name: string; value: string; secret?: boolean }[];
   logPath: string;
   /** '' = no limit. */
   maxRuntimeMinutes: number | '';

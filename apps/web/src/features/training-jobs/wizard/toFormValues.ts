@@ -18,6 +18,7 @@ export function toFormValues(source: TrainingJobSpec | TrainingJobParameters, na
         ? { source: 'dataset', path: '', datasetId: data.datasetId, version: data.version }
         : { source: 'path', path: data.path, datasetId: '', version: '' },
     trainOutput: source.trainOutput,
+    // A secret's value comes back blank (the API never shows it again): the user types it anew.
     env: (source.env ?? []).map((e) => ({ ...e })),
     logPath: source.logPath ?? '',
     maxRuntimeMinutes: source.maxRuntimeMinutes ?? '',

@@ -31,6 +31,21 @@ describe('toRequest', () => {
     expect(CreateTrainingJobRequest.safeParse(req).success).toBe(true);
   });
 
+  it('marks secret variables, and only them', () => {
+    const req = toRequest({
+      ...filled,
+      env: [
+        { name: 'API_TOKEN', value: 't0k', secret: true },
+        { name: 'EPOCHS', value: '20', secret: false },
+      ],
+    });
+    expect(req.env).toEqual([
+      { name: 'API_TOKEN', value: 't0k', secret: true },
+      { name: 'EPOCHS', value: '20' },
+    ]);
+    expect(CreateTrainingJobRequest.safeParse(req).success).toBe(true);
+  });
+
   it('sends only the chosen data source', () => {
     const req = toRequest({ ...filled, data: { source: 'dataset', path: 'obs://demo/data/', datasetId: 'mnist', version: 'V002' } });
     expect(req.data).toEqual({ source: 'dataset', datasetId: 'mnist', version: 'V002' });

@@ -23,7 +23,7 @@ export function toRequest(v: WizardValues): CreateTrainingJobInput {
         ? { source: 'dataset', datasetId: v.data.datasetId, version: v.data.version }
         : { source: 'path', path: v.data.path.trim() },
     trainOutput: v.trainOutput.trim(),
-    env: v.env.map((row) => ({ name: row.name.trim(), value: row.value })),
+    env: v.env.map((row) => ({ name: row.name.trim(), value: row.value, ...(row.secret ? { secret: true } : {}) })),
     logPath: orUndefined(v.logPath.trim()),
     resources: {
       pool: v.resources.pool,

@@ -41,7 +41,9 @@ export function ConfirmStep({ version }: { version?: string }) {
         </Row>
         <Row label="Training Output Path">{mono(v.trainOutput)}</Row>
         <Row label="Environment Variable">
-          {v.env.length === 0 ? none : v.env.map((e, i) => <div key={i}>{mono(`${e.name}=${e.value}`)}</div>)}
+          {v.env.length === 0
+            ? none
+            : v.env.map((e, i) => <div key={i}>{mono(`${e.name}=${e.secret ? '•••••• (secret)' : e.value}`)}</div>)}
         </Row>
         <Row label="Job Log Path">{mono(v.logPath)}</Row>
         <Row label="Max Running Time">{v.maxRuntimeMinutes === '' ? 'no limit' : `${v.maxRuntimeMinutes} minutes`}</Row>
