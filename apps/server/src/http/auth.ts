@@ -67,8 +67,9 @@ export async function registerAuth(app: FastifyInstance, accounts: AccountServic
   app.decorateRequest('actor', null);
 
   app.addHook('onRequest', async (req) => {
-    const path = req.url.split('?')[0]!;
-    if (!path.startsWith('/api/') || OPEN.has(`${req.method} ${path}`)) return;
+    // The matched route decides, not the raw URL, so no spelling of a path reaches a handler unchecked.
+    const route = req.routeOptions.url ?? req.url.split('?')[0]!;
+    if (!route.startsWith('/api/') || OPEN.has(`${req.method} ${route}`)) return;
     const auth = req.headers.authorization;
     if (auth !== undefined) {
       const m = /^Bearer (\S+)$/i.exec(auth);

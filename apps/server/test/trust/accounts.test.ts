@@ -43,6 +43,20 @@ describe('authentication', () => {
     }
     // Every route of the API is listed in the document; a handful would mean it lost them.
     expect(checked).toBeGreaterThan(40);
+    // Other spellings of a path reach either the check or no handler, never the data.
+    for (const url of [
+      '/api/v1/training-jobs/',
+      '//api/v1/training-jobs',
+      '/api/v1/./training-jobs',
+      '/API/v1/training-jobs',
+      '/api/v1/training-jobs%3F',
+    ]) {
+      const res = await tc.anonymous({ url });
+      // 200 only for the console's page (the SPA fallback), which holds no data.
+      if (res.statusCode === 200) expect(String(res.headers['content-type']), url).toMatch(/^text\/html/);
+      else expect([401, 404], `${url}: ${res.statusCode}`).toContain(res.statusCode);
+      expect(res.body, url).not.toContain('"items"');
+    }
   });
 
   it('signs in with a secure, httpOnly, SameSite cookie and refuses a wrong password without saying which part was wrong', async () => {
