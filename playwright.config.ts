@@ -1,11 +1,35 @@
 import { defineConfig } from '@playwright/test';
 import { ADMIN, AUTH_FILE } from './e2e/auth';
+import { ARREARS, MAIN, urlOf } from './e2e/servers';
 
 // End-to-end tests run in Debian's Chromium (`apt-get install -y chromium`): Playwright's own
 // browser download is not available here. Video needs a bundled ffmpeg, so it stays off;
 // screenshots and traces work.
-const PORT = 18080;
-const baseURL = `http://127.0.0.1:${PORT}`;
+const baseURL = urlOf(MAIN);
+
+/** One console started by the run: `main.ts --demo` on a data directory of its own, removed first. */
+function consoleServer(s: { port: number; s3Port: number; dataDir: string }, env: Record<string, string> = {}) {
+  return {
+    command: `rm -rf ${s.dataDir} && npx tsx apps/server/src/main.ts --demo`,
+    url: `${urlOf(s)}/api/health`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: 'pipe' as const,
+    stderr: 'pipe' as const,
+    env: {
+      PORT: String(s.port),
+      HOST: '127.0.0.1',
+      DATA_DIR: s.dataDir,
+      EMBEDDED_S3_PORT: String(s.s3Port),
+      LOG_LEVEL: 'warn',
+      // The first admin, "admin", is made from this at start (the data directory is new each run).
+      ADMIN_PASSWORD: ADMIN.password,
+      // A run signs in a handful of times from one address; retries must not meet the limit.
+      SIGN_IN_PER_MINUTE: '60',
+      ...env,
+    },
+  };
+}
 
 export default defineConfig({
   testDir: 'e2e',
@@ -48,23 +72,10 @@ export default defineConfig({
   // The data directory is removed in the command itself:
   // Playwright starts webServer *before* globalSetup, so a globalSetup would delete it under a
   // running server.
-  webServer: {
-    command: 'rm -rf .tmp/e2e-data && npx tsx apps/server/src/main.ts --demo',
-    url: `${baseURL}/api/health`,
-    reuseExistingServer: false,
-    timeout: 120_000,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: {
-      PORT: String(PORT),
-      HOST: '127.0.0.1',
-      DATA_DIR: '.tmp/e2e-data',
-      EMBEDDED_S3_PORT: '19000',
-      LOG_LEVEL: 'warn',
-      // The first admin, "admin", is made from this at start (the data directory is new each run).
-      ADMIN_PASSWORD: ADMIN.password,
-      // A run signs in a handful of times from one address; retries must not meet the limit.
-      SIGN_IN_PER_MINUTE: '60',
-    },
-  },
+  webServer: [
+    // Unlimited budget (empty: none, whatever the calling shell has set): what every spec uses.
+    consoleServer(MAIN, { BUDGET_CORE_HOURS: '' }),
+    // A budget of 0 core-hours: in arrears from the start (budget.spec.ts, "account in arrears").
+    consoleServer(ARREARS, { BUDGET_CORE_HOURS: '0' }),
+  ],
 });

@@ -49,3 +49,8 @@ export function consoleErrors(page: Page): string[] {
   page.on('pageerror', (err) => errors.push(err.message));
   return errors;
 }
+
+/** A suffix for names a test makes (jobs, datasets, image tags), new for every call: base36 time and randomness. */
+export function uniqueSuffix(): string {
+  return `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+}

@@ -35,7 +35,9 @@ function Figure({ label, value, hint }: { label: string; value: string; hint?: s
 }
 
 function Summary({ b }: { b: Budget }) {
-  const usedPct = b.limitCoreHours ? Math.min(100, (b.usedCoreHours / b.limitCoreHours) * 100) : null;
+  // A budget of 0 is fully used, not "no budget".
+  const usedPct =
+    b.limitCoreHours === null ? null : b.limitCoreHours === 0 ? 100 : Math.min(100, (b.usedCoreHours / b.limitCoreHours) * 100);
   return (
     <Stack gap="sm">
       {b.inArrears && (
@@ -57,7 +59,10 @@ function Summary({ b }: { b: Budget }) {
         />
       </SimpleGrid>
       {usedPct !== null && (
-        <Progress value={usedPct} color={b.inArrears ? 'red' : usedPct > 80 ? 'orange' : 'blue'} aria-label="Budget used" size="lg" />
+        <Progress.Root size="lg">
+          {/* The section is the element with role="progressbar": it carries the name. */}
+          <Progress.Section value={usedPct} color={b.inArrears ? 'red' : usedPct > 80 ? 'orange' : 'blue'} aria-label="Budget used" />
+        </Progress.Root>
       )}
     </Stack>
   );

@@ -5,18 +5,8 @@ import { Alert, Badge, Button, Card, Group, Stack, Table, Text, TextInput, Texta
 import { CreateDatasetRequest, type Dataset } from '@tc/contracts';
 import { ApiRequestError } from '../../api/client';
 import { EmptyState, ErrorState, LoadingState } from '../../ui/states';
+import { formatBytes, formatDateTime } from '../../lib/format';
 import { useCreateDataset, useDatasetFiles, useDatasets, useDeleteDataset, usePublishVersion } from './api';
-
-function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i += 1;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
-}
 
 function CreateDatasetForm() {
   const create = useCreateDataset();
@@ -173,7 +163,9 @@ function DatasetCard({ ds }: { ds: Dataset }) {
                   </Table.Td>
                   <Table.Td>{v.files}</Table.Td>
                   <Table.Td>{formatBytes(v.totalBytes)}</Table.Td>
-                  <Table.Td>{new Date(v.createdAt).toLocaleString()}</Table.Td>
+                  <Table.Td>
+                    <time dateTime={v.createdAt}>{formatDateTime(v.createdAt)}</time>
+                  </Table.Td>
                   <Table.Td>
                     <Button size="xs" variant="subtle" onClick={() => setOpen(open === v.version ? null : v.version)}>
                       {open === v.version ? 'Hide files' : 'Show files'}
@@ -197,7 +189,9 @@ export function DatasetsPage() {
   const list = useDatasets();
   return (
     <Stack gap="md">
-      <Title order={1}>Data Management</Title>
+      <Title order={1} size="h3">
+        Data Management
+      </Title>
       <CreateDatasetForm />
       {list.isPending && <LoadingState label="Loading datasets…" />}
       {list.isError && <ErrorState title="Could not load datasets" message={list.error.message} onRetry={() => void list.refetch()} />}
