@@ -4,10 +4,10 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from './config.js';
+import { keptValue } from './kept-value.js';
 import type { Db } from './db/database.js';
 import { JobRepository } from './db/job-repository.js';
 import { LogRepository } from './db/log-repository.js';
@@ -198,10 +198,5 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
  * same data folder finds its own containers again, and never another console's.
  */
 function consoleId(dataDir: string): string {
-  const file = path.join(dataDir, 'console-id');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dataDir, { recursive: true });
-  const id = randomUUID();
-  writeFileSync(file, `${id}\n`, { flag: 'wx' });
-  return id;
+  return keptValue(path.join(dataDir, 'console-id'), randomUUID);
 }

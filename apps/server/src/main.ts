@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { keptValue } from './kept-value.js';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type S3Settings } from './config.js';
 import { openDatabase } from './db/database.js';
@@ -89,19 +90,19 @@ async function main(): Promise<void> {
 function demoAdminPassword(dataDir: string, given: string | undefined): { password: string; file: string | null } {
   if (given) return { password: given, file: null };
   const file = path.join(dataDir, 'admin-password');
-  if (existsSync(file)) return { password: readFileSync(file, 'utf8').trim(), file };
-  const password = randomBytes(12).toString('base64url');
-  writeFileSync(file, `${password}\n`, { mode: 0o600 });
-  return { password, file };
+  return { password: keptValue(file, () => randomBytes(12).toString('base64url')), file };
 }
 
 /** Keys of the embedded store, made once and kept, so tools configured with them keep working. */
 function embeddedKeys(dataDir: string): { accessKeyId: string; secretAccessKey: string } {
   const file = path.join(dataDir, 'embedded-s3-credentials.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { accessKeyId: string; secretAccessKey: string };
-  const keys = { accessKeyId: `TC${randomBytes(9).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(24).toString('base64url') };
-  writeFileSync(file, JSON.stringify(keys, null, 2), { mode: 0o600 });
-  return keys;
+  const make = () =>
+    JSON.stringify(
+      { accessKeyId: `TC${randomBytes(9).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(24).toString('base64url') },
+      null,
+      2,
+    );
+  return JSON.parse(keptValue(file, make)) as { accessKeyId: string; secretAccessKey: string };
 }
 
 function printBanner(port: number, s3: S3Settings, embedded: boolean, demo: { signIn: string; curl: string[] } | null): void {

@@ -1,5 +1,6 @@
 import type { AuditEntry } from '@tc/contracts';
 import type { Db } from './database.js';
+import { listPage } from './list-query.js';
 
 /** Append-only record of state changes and sign-in attempts. */
 export class AuditRepository {
@@ -12,14 +13,14 @@ export class AuditRepository {
   }
 
   list(filter: { username?: string; limit: number; offset: number }): { items: AuditEntry[]; total: number } {
-    const clause = filter.username ? 'WHERE username = ?' : '';
-    const args = filter.username ? [filter.username] : [];
-    const { n } = this.db.prepare<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM audit_log ${clause}`).get(...args)!;
-    const items = this.db
-      .prepare<unknown[], AuditEntry>(
-        `SELECT id, at, username, action, target, status, ip FROM audit_log ${clause} ORDER BY id DESC LIMIT ? OFFSET ?`,
-      )
-      .all(...args, filter.limit, filter.offset);
-    return { items, total: n };
+    const { rows, total } = listPage<AuditEntry>(this.db, {
+      table: 'audit_log',
+      columns: 'id, at, username, action, target, status, ip',
+      filter: { username: filter.username },
+      orderBy: 'id DESC',
+      limit: filter.limit,
+      offset: filter.offset,
+    });
+    return { items: rows, total };
   }
 }

@@ -1,6 +1,7 @@
 import type { TrainingJobParameters } from '@tc/contracts';
 import type { ConfigRecord } from '../configs/config.js';
 import type { Db } from './database.js';
+import { listPage } from './list-query.js';
 
 interface ConfigRow {
   name: string;
@@ -68,23 +69,14 @@ export class ConfigRepository {
   }
 
   list(filter: { ownerId?: number; name?: string; limit: number; offset: number }): { items: ConfigRecord[]; total: number } {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (filter.ownerId !== undefined) {
-      where.push('owner_id = ?');
-      args.push(filter.ownerId);
-    }
-    if (filter.name) {
-      // Substring search; the user's % and _ are literal.
-      where.push("name LIKE ? ESCAPE '\\'");
-      args.push(`%${filter.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-    }
-    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const { n } = this.db.prepare<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM training_job_configs ${clause}`).get(...args)!;
-    const rows = this.db
-      .prepare<unknown[], ConfigRow>(`SELECT * FROM training_job_configs ${clause} ORDER BY created_at DESC, name LIMIT ? OFFSET ?`)
-      .all(...args, filter.limit, filter.offset);
-    return { items: rows.map(toRecord), total: n };
+    const { rows, total } = listPage<ConfigRow>(this.db, {
+      table: 'training_job_configs',
+      filter,
+      orderBy: 'created_at DESC, name',
+      limit: filter.limit,
+      offset: filter.offset,
+    });
+    return { items: rows.map(toRecord), total };
   }
 
   /** Returns false when there is no such set. */

@@ -1,4 +1,5 @@
 import type { Db } from './database.js';
+import { listPage } from './list-query.js';
 import { formatVersion } from '../jobs/version.js';
 
 export interface DatasetRecord {
@@ -61,13 +62,8 @@ export class DatasetRepository {
 
   /** ownerId undefined: everyone's. */
   list(ownerId: number | undefined, limit: number, offset: number): { items: DatasetRecord[]; total: number } {
-    const clause = ownerId === undefined ? '' : 'WHERE owner_id = ?';
-    const args = ownerId === undefined ? [] : [ownerId];
-    const { n } = this.db.prepare<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM datasets ${clause}`).get(...args)!;
-    const rows = this.db
-      .prepare<unknown[], DatasetRow>(`SELECT * FROM datasets ${clause} ORDER BY id DESC LIMIT ? OFFSET ?`)
-      .all(...args, limit, offset);
-    return { items: rows.map(toDataset), total: n };
+    const { rows, total } = listPage<DatasetRow>(this.db, { table: 'datasets', filter: { ownerId }, orderBy: 'id DESC', limit, offset });
+    return { items: rows.map(toDataset), total };
   }
 
   delete(id: number): void {

@@ -3,6 +3,7 @@ import type { Db } from './database.js';
 import type { JobEventRecord, JobNodeRecord, JobRecord } from '../jobs/job.js';
 import { formatVersion } from '../jobs/version.js';
 import { ConflictError } from '../errors.js';
+import { listPage } from './list-query.js';
 
 interface JobRow {
   id: number;
@@ -175,27 +176,14 @@ export class JobRepository {
   }
 
   list(filter: JobFilter): { items: JobRecord[]; total: number } {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (filter.ownerId !== undefined) {
-      where.push('owner_id = ?');
-      args.push(filter.ownerId);
-    }
-    if (filter.name) {
-      // Substring search on the name; the user's % and _ are literal.
-      where.push("name LIKE ? ESCAPE '\\'");
-      args.push(`%${filter.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-    }
-    if (filter.status) {
-      where.push('status = ?');
-      args.push(filter.status);
-    }
-    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const { n } = this.db.prepare<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM jobs ${clause}`).get(...args)!;
-    const rows = this.db
-      .prepare<unknown[], JobRow>(`SELECT * FROM jobs ${clause} ORDER BY id DESC LIMIT ? OFFSET ?`)
-      .all(...args, filter.limit, filter.offset);
-    return { items: rows.map(toRecord), total: n };
+    const { rows, total } = listPage<JobRow>(this.db, {
+      table: 'jobs',
+      filter,
+      orderBy: 'id DESC',
+      limit: filter.limit,
+      offset: filter.offset,
+    });
+    return { items: rows.map(toRecord), total };
   }
 
   listByStatus(statuses: readonly JobStatus[]): JobRecord[] {

@@ -1,5 +1,6 @@
 import type { DeliveryState, NotificationEvent } from '@tc/contracts';
 import type { Db } from './database.js';
+import { listPage } from './list-query.js';
 import type { AttemptRecord, DeliveryRecord, DueDelivery, NewDelivery, SubscriptionRecord, TopicRecord } from '../notifications/topic.js';
 
 interface TopicRow {
@@ -40,10 +41,6 @@ interface AttemptRow {
   http_status: number | null;
   error: string | null;
   duration_ms: number;
-}
-
-function likeSubstring(s: string): string {
-  return `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 function isUniqueViolation(err: unknown): boolean {
@@ -90,23 +87,15 @@ export class NotificationRepository {
   }
 
   listTopics(filter: { ownerId?: number; name?: string; limit: number; offset: number }): { items: TopicRecord[]; total: number } {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (filter.ownerId !== undefined) {
-      where.push('owner_id = ?');
-      args.push(filter.ownerId);
-    }
-    if (filter.name) {
-      where.push("name LIKE ? ESCAPE '\\'");
-      args.push(likeSubstring(filter.name));
-    }
-    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const { n } = this.db.prepare<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM notification_topics ${clause}`).get(...args)!;
-    const rows = this.db
-      .prepare<unknown[], TopicRow>(`SELECT * FROM notification_topics ${clause} ORDER BY created_at DESC, name LIMIT ? OFFSET ?`)
-      .all(...args, filter.limit, filter.offset);
+    const { rows, total } = listPage<TopicRow>(this.db, {
+      table: 'notification_topics',
+      filter,
+      orderBy: 'created_at DESC, name',
+      limit: filter.limit,
+      offset: filter.offset,
+    });
     const subs = this.subscriptionsOf(rows.map((r) => r.name));
-    return { items: rows.map((r) => this.toTopic(r, subs)), total: n };
+    return { items: rows.map((r) => this.toTopic(r, subs)), total };
   }
 
   updateTopic(name: string, description: string | null): boolean {

@@ -31,6 +31,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Who sent the request; set for every /api route but health, sign-in and setup. */
     actor: Actor | null;
+    /** The browser session that authenticated the request; null for a token (or none). */
+    session: Session | null;
   }
 }
 
@@ -65,6 +67,7 @@ export async function registerAuth(app: FastifyInstance, accounts: AccountServic
       Object.assign(new Error(`too many sign-in attempts; try again in ${ctx.after}`), { statusCode: 429, code: 'rate_limited' }),
   });
   app.decorateRequest('actor', null);
+  app.decorateRequest('session', null);
 
   app.addHook('onRequest', async (req) => {
     // The matched route decides, not the raw URL, so no spelling of a path reaches a handler unchecked.
@@ -87,6 +90,7 @@ export async function registerAuth(app: FastifyInstance, accounts: AccountServic
       }
     }
     req.actor = found.actor;
+    req.session = found.session;
   });
 
   app.addHook('onResponse', async (req, reply) => {
@@ -168,14 +172,10 @@ export function accountRoutes(accounts: AccountService, opts: AuthOptions): Fast
     app.get(
       '/auth/session',
       { schema: { tags, summary: 'The signed-in user and the CSRF token of this session', response: { 200: Session, 401: ApiError } } },
-      async (req) => {
-        // The credential that authenticated this request: a token wins over a cookie, as everywhere.
-        const cookie = req.headers.authorization === undefined ? req.cookies[SESSION_COOKIE] : undefined;
-        const found = cookie ? accounts.session(cookie) : null;
-        // Signed in with a token: there is no session, so no CSRF token is needed.
-        if (!found) return { user: accounts.me(actorOf(req)), csrfToken: '', expiresAt: new Date(Date.now() + 3600_000).toISOString() };
-        return found.session;
-      },
+      // What authenticated the request (a token wins over a cookie, as everywhere). With a token
+      // there is no session, so no CSRF token is needed.
+      async (req) =>
+        req.session ?? { user: accounts.me(actorOf(req)), csrfToken: '', expiresAt: new Date(Date.now() + 3600_000).toISOString() },
     );
     app.post(
       '/auth/password',
