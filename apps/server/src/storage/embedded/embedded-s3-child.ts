@@ -14,6 +14,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { listBucketFolder, type ListOptions } from './s3rver-listing.js';
 
 interface KoaContext {
@@ -51,6 +52,9 @@ interface AwsAccount {
 }
 interface FilesystemStoreProto {
   getBucketPath(bucket: string): string;
+  getResourcePath(bucket: string, key: string | undefined, resource: string): string;
+  putPart(bucket: string, uploadId: unknown, partNumber: unknown, content: unknown): Promise<unknown>;
+  putObjectMultipart(bucket: string, uploadId: unknown, parts: unknown): Promise<unknown>;
   getMetadata(bucket: string, key: string): Promise<Record<string, unknown>>;
   listObjects(bucket: string, options: ListOptions): Promise<{ objects: unknown[]; commonPrefixes: string[]; isTruncated: boolean }>;
 }
@@ -111,6 +115,41 @@ const { DUMMY_ACCOUNT } = require('@20minutes/s3rver/lib/models/account.js') as 
 const FilesystemStore = require('@20minutes/s3rver/lib/stores/filesystem.js') as { prototype: FilesystemStoreProto };
 const S3Object = require('@20minutes/s3rver/lib/models/object.js') as S3ObjectClass;
 
+/*
+ * s3rver joins bucket names, keys, upload ids and part numbers straight into file paths, so a
+ * `..` part in any of them reads, writes or deletes files outside the data folder (or in another
+ * bucket's folder) as the console's user. The request is checked before the router (see confine);
+ * the store checks again here, because some names arrive in request bodies (DeleteObjects, form
+ * POST) or stored configuration that no request check sees.
+ */
+const store = FilesystemStore.prototype;
+const bucketPathOf = store.getBucketPath;
+const resourcePathOf = store.getResourcePath;
+const putPart = store.putPart;
+const putObjectMultipart = store.putObjectMultipart;
+store.getBucketPath = function getBucketPath(this: FilesystemStoreProto, bucket) {
+  refuseBucket(bucket);
+  return bucketPathOf.call(this, bucket);
+};
+store.getResourcePath = function getResourcePath(this: FilesystemStoreProto, bucket, key, resource) {
+  const bucketPath = this.getBucketPath(bucket);
+  if (typeof key === 'string') refuseKey(key, 'key');
+  const resourcePath = resourcePathOf.call(this, bucket, key, resource);
+  // Whatever the rules above miss (a platform's other separators), the path itself must stay in.
+  const rel = path.relative(bucketPath, resourcePath);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) throw keyError(String(key), 'key');
+  return resourcePath;
+};
+store.putPart = function (this: FilesystemStoreProto, bucket, uploadId, partNumber, content) {
+  refuseUploadId(uploadId);
+  refusePartNumber(partNumber);
+  return putPart.call(this, bucket, uploadId, partNumber, content);
+};
+store.putObjectMultipart = function (this: FilesystemStoreProto, bucket, uploadId, parts) {
+  refuseUploadId(uploadId);
+  return putObjectMultipart.call(this, bucket, uploadId, parts);
+};
+
 // s3rver's own listing loses keys across pages and hides folders that hold only folders:
 // see s3rver-listing.ts.
 FilesystemStore.prototype.listObjects = async function listObjects(this: FilesystemStoreProto, bucket, options) {
@@ -167,6 +206,97 @@ const guard: Middleware = async (ctx, next) => {
 };
 
 /**
+ * Runs after the vhost middleware (which may take the bucket from the Host header) and before the
+ * router, so before s3rver touches the disk for this request: refuses bucket names, keys, copy
+ * sources, upload ids and part numbers that would name a file outside the bucket's folder. Names
+ * are decoded here exactly as s3rver will decode them.
+ */
+const confine: Middleware = async (ctx, next) => {
+  const m = /^\/([^/]+)(?:\/(.*))?$/.exec(ctx.path);
+  if (m) {
+    refuseBucket(routerDecode(m[1]!));
+    if (m[2]) refuseKey(routerDecode(m[2]), 'key');
+  }
+  // s3rver also takes x-amz-* headers from the query string (its authentication step copies them).
+  const sources = Object.entries(ctx.query).filter(([k]) => k.toLowerCase() === COPY_SOURCE);
+  if (ctx.headers[COPY_SOURCE] !== undefined) sources.push([COPY_SOURCE, ctx.headers[COPY_SOURCE]]);
+  for (const [, value] of sources) refuseCopySource(value);
+  if ('uploadId' in ctx.query) refuseUploadId(ctx.query.uploadId);
+  if ('partNumber' in ctx.query) refusePartNumber(ctx.query.partNumber);
+  await next();
+};
+
+const COPY_SOURCE = 'x-amz-copy-source';
+/** s3rver makes its upload ids with crypto.randomBytes(16).toString('hex'). */
+const UPLOAD_ID = /^[0-9a-f]{32}$/;
+/** S3's part numbers: 1 to 10,000. */
+const PART_NUMBER = /^(?:[1-9]\d{0,3}|10000)$/;
+
+/** koa-router's decoding of a path parameter, which is what s3rver's handlers receive. */
+function routerDecode(s: string): string {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return s;
+  }
+}
+
+/** A bucket is one folder directly inside the data folder. */
+function refuseBucket(bucket: string): void {
+  if (bucket === '' || bucket === '.' || bucket === '..' || /[/\\\0]/.test(bucket)) {
+    throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', { BucketName: bucket });
+  }
+}
+
+function refuseKey(key: string, field: string): void {
+  if (key.includes('\0') || key.split('/').some((part) => part === '.' || part === '..')) throw keyError(key, field);
+}
+
+function keyError(key: string, field: string): Error {
+  return new S3Error(
+    'InvalidArgument',
+    `The embedded store keeps each object as a file in its bucket's folder, so a key may not have a "." or ".." part ` +
+      'nor a NUL character. Use a real S3 store (S3_ENDPOINT) for such names.',
+    { ArgumentName: field, ArgumentValue: key },
+  );
+}
+
+/** Parsed the way s3rver's copy handlers parse it: decodeURI, then `bucket/key` after an optional `/`. */
+function refuseCopySource(value: unknown): void {
+  const invalid = (why: string) =>
+    new S3Error('InvalidArgument', `x-amz-copy-source ${why}`, { ArgumentName: COPY_SOURCE, ArgumentValue: String(value) });
+  if (typeof value !== 'string') throw invalid('must be given once');
+  let decoded: string;
+  try {
+    decoded = decodeURI(value);
+  } catch {
+    throw invalid('is not correctly percent-encoded');
+  }
+  const [bucket = '', ...rest] = (decoded.startsWith('/') ? decoded.slice(1) : decoded).split('/');
+  try {
+    refuseBucket(bucket);
+  } catch {
+    throw invalid('names an invalid bucket');
+  }
+  refuseKey(rest.join('/'), COPY_SOURCE);
+}
+
+function refuseUploadId(uploadId: unknown): void {
+  if (typeof uploadId !== 'string' || !UPLOAD_ID.test(uploadId)) {
+    throw new S3Error('NoSuchUpload', 'The specified multipart upload does not exist.', { UploadId: String(uploadId) });
+  }
+}
+
+function refusePartNumber(partNumber: unknown): void {
+  if (typeof partNumber !== 'string' || !PART_NUMBER.test(partNumber)) {
+    throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive.', {
+      ArgumentName: 'partNumber',
+      ArgumentValue: String(partNumber),
+    });
+  }
+}
+
+/**
  * s3rver escapes every text value for XML twice (he.escape, then its XML builder), so a listing
  * shows `R&D.csv` as `R&amp;D.csv` and a client then asks for a key that does not exist. Every
  * `&` of the first escaping became `&amp;`: turning `&amp;` back into `&` wherever it starts an
@@ -214,6 +344,9 @@ async function main(): Promise<void> {
   });
   // The constructor has already mounted the router; use() would put the guard behind it.
   server.middleware.unshift(guard);
+  const router = server.middleware.findIndex((m) => 'router' in m);
+  if (router === -1) throw new Error("s3rver's router was not found among its middleware");
+  server.middleware.splice(router, 0, confine);
   server.on('error', (err) => {
     const status = (err as Error & { status?: number }).status ?? 500;
     if (status >= 500) process.stderr.write(`embedded S3: ${err.stack ?? err.message}\n`);
