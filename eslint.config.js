@@ -2,6 +2,11 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const adapterOnly = (name, where) => ({ name, message: `only ${where} may use ${name}; go through its port` });
+// Its error types too: the port (storage/object-store.ts) declares the ones callers act on.
+const s3Adapter = {
+  group: ['**/storage/s3-object-store*', '**/storage/s3-client*'],
+  message: 'only storage/ (and main.ts) may use the S3 adapter; go through ObjectStore and its error types',
+};
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', 'data/**', '.tmp/**', 'test-results/**', 'playwright-report/**'] },
@@ -22,9 +27,15 @@ export default tseslint.config(
         'error',
         {
           paths: [adapterOnly('dockerode', 'engine/docker/'), adapterOnly('better-sqlite3', 'db/')],
-          patterns: [{ group: ['@aws-sdk/*'], message: 'only storage/ may use the AWS SDK; go through ObjectStore' }],
+          patterns: [{ group: ['@aws-sdk/*'], message: 'only storage/ may use the AWS SDK; go through ObjectStore' }, s3Adapter],
         },
       ],
     },
+  },
+  {
+    // The rest of the server outside storage/ may not reach for the S3 adapter either.
+    files: ['apps/server/src/*.ts', 'apps/server/src/{accounts,db,engine/docker}/**/*.ts'],
+    ignores: ['apps/server/src/main.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [s3Adapter] }] },
   },
 );

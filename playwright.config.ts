@@ -74,7 +74,8 @@ export default defineConfig({
   // running server.
   webServer: [
     // Unlimited budget (empty: none, whatever the calling shell has set): what every spec uses.
-    consoleServer(MAIN, { BUDGET_CORE_HOURS: '' }),
+    // wizard-catalog.spec.ts's webhook receiver listens on loopback, which is refused unless allowed.
+    consoleServer(MAIN, { BUDGET_CORE_HOURS: '', WEBHOOK_ALLOW_HOSTS: '127.0.0.1' }),
     // A budget of 0 core-hours: in arrears from the start (budget.spec.ts, "account in arrears").
     consoleServer(ARREARS, { BUDGET_CORE_HOURS: '0' }),
   ],

@@ -68,7 +68,7 @@ test('lists the engine’s images with their verdicts, and checks images on dema
     await expect(okRow.getByRole('cell').nth(3)).toHaveText(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
     await snap(page, testInfo, 'images-before-check');
 
-    // The demo image passes (USER 1101), whether or not a job has checked it already.
+    // The demo image passes (USER 1101:1101), whether or not a job has checked it already.
     await demo.getByRole('button', { name: `Check ${DEMO}` }).click();
     await expect(demo.getByText('UID 1101 passed')).toBeVisible();
     await expect(demo.getByText(CHECKED_AT)).toBeVisible();
@@ -154,7 +154,7 @@ test('adds an image by uploading the tarball docker save wrote', async ({ page }
     await snap(page, testInfo, 'upload-loaded');
 
     // The engine has it again, under the uploaded tag.
-    expect(docker(['image', 'inspect', '--format', '{{.Config.User}}', tag])).toBe('1101');
+    expect(docker(['image', 'inspect', '--format', '{{.Config.User}}', tag])).toBe('1101:1101');
   } finally {
     removeImage(tag);
   }

@@ -59,7 +59,7 @@ export class BenchEnv {
     await store.upload(BUCKET, 'tiny/a.csv', 'x,y\n1,2\n');
     const docker = createDockerClient();
     const image = `tc-bench/busybox:${BENCH_RUN}`;
-    await buildBusyboxImage(docker, { tag: image, user: '1101', labels: { ...BENCH_LABELS } });
+    await buildBusyboxImage(docker, { tag: image, user: '1101:1101', labels: { ...BENCH_LABELS } });
     return new BenchEnv(tmp, s3, store, docker, image, quick);
   }
 

@@ -3,6 +3,7 @@ import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,7 @@ import type { Db } from './db/database.js';
 import { JobRepository } from './db/job-repository.js';
 import { LogRepository } from './db/log-repository.js';
 import { ImageCheckRepository } from './db/image-check-repository.js';
+import { ImageTagRepository } from './db/image-tag-repository.js';
 import type { ContainerEngine } from './engine/container-engine.js';
 import type { ObjectStore } from './storage/object-store.js';
 import { ResourcePools } from './engine/resource-pools.js';
@@ -30,7 +32,8 @@ import { NotificationRepository } from './db/notification-repository.js';
 import { ConfigService, SaveParametersOnCreate } from './configs/config-service.js';
 import { NotificationService } from './notifications/notification-service.js';
 import { DeliveryWorker } from './notifications/delivery-worker.js';
-import { FetchWebhookSender } from './notifications/webhook-sender.js';
+import { HttpWebhookSender } from './notifications/webhook-sender.js';
+import { WebhookAddressPolicy } from './notifications/address-policy.js';
 import { trainingJobConfigRoutes } from './http/training-job-configs.js';
 import { notificationTopicRoutes } from './http/notification-topics.js';
 import { registerSpa } from './http/spa.js';
@@ -73,8 +76,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     logger: { level: config.logLevel },
     bodyLimit: 1024 * 1024,
     genReqId: () => crypto.randomUUID(),
+    // Whose X-Forwarded-For sets req.ip (sign-in limit, audit log); nobody's unless TRUST_PROXY says.
+    trustProxy: config.trustProxy,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
+  registerJsonParser(app);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);
   // Security headers on every answer. The console is often reached over plain HTTP on a LAN, so
@@ -98,16 +104,25 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     store: deps.store,
     pools,
     stopGraceSeconds: config.stopGraceSeconds,
+    logMaxBytesPerNode: config.logMaxBytesPerNode,
     consoleId: consoleId(config.dataDir),
     extraLabels: deps.containerLabels,
     log: app.log,
   });
   const scheduler = new Scheduler(jobs, pools, (id) => runner.start(id));
   const topics = new NotificationRepository(deps.db);
-  const deliveries = new DeliveryWorker({ outbox: topics, jobs, sender: new FetchWebhookSender(), retry: config.notify, log: app.log });
+  const addresses = new WebhookAddressPolicy(config.webhookAllowHosts);
+  const deliveries = new DeliveryWorker({
+    outbox: topics,
+    jobs,
+    sender: new HttpWebhookSender(addresses),
+    retry: config.notify,
+    log: app.log,
+  });
   const notifications = new NotificationService({
     topics,
     jobs,
+    addresses,
     publicUrl: config.publicUrl,
     queued: () => deliveries.wake(),
     log: app.log,
@@ -175,7 +190,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       await api.register(notificationTopicRoutes(notifications));
       await api.register(storageBrowseRoutes(deps.store));
       await api.register(datasetRoutes(datasets));
-      await api.register(imageRoutes(new ImageService({ engine: deps.engine, verdicts, log: app.log })));
+      await api.register(
+        imageRoutes(new ImageService({ engine: deps.engine, verdicts, tags: new ImageTagRepository(deps.db), log: app.log })),
+      );
       await api.register(budgetRoutes(budget));
       await api.register(resourcePoolRoutes(() => pools.list((id) => ({ used: scheduler.used(id), queued: scheduler.queued(id).length }))));
     },
@@ -191,6 +208,26 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   );
   await registerSpa(app, deps.webDir ?? DEFAULT_WEB_DIR);
   return app;
+}
+
+/**
+ * JSON bodies, with two differences from Fastify's parser (whose poisoning checks stay): an empty
+ * body is no body, since many clients send `content-type: application/json` on a body-less POST
+ * (stop, rotate); and a body that is not UTF-8 is refused whole, where decoding would put U+FFFD
+ * in place of the bad bytes and store text the sender never wrote.
+ */
+function registerJsonParser(app: FastifyInstance): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    const bytes = body as Buffer;
+    if (bytes.length === 0) return done(null, undefined);
+    if (!isUtf8(bytes)) {
+      const err = Object.assign(new Error('the request body is not valid UTF-8'), { statusCode: 400, code: 'invalid_utf8' });
+      return done(err, undefined);
+    }
+    parse(req, bytes.toString('utf8'), done);
+  });
 }
 
 /**

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { Flavor, Password } from '@tc/contracts';
+import { parseAllowHosts } from './notifications/address-policy.js';
 
 /**
  * One validated configuration object. Sources: the environment, plus an optional JSON file
@@ -93,11 +95,31 @@ const EnvConfig = z.object({
   PUBLIC_URL: z.url().optional(),
   CONFIG_FILE: z.string().optional(),
   STOP_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+  // Per node: what the console stores of a job's log (first half, latest half); the engine keeps
+  // about twice as much. 64 KiB to 1 TiB; default 64 MiB.
+  LOG_MAX_BYTES_PER_NODE: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(1024 ** 4)
+    .default(64 * 1024 * 1024),
   NOTIFY_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(10_000),
   NOTIFY_RETRY_MAX_MS: z.coerce.number().int().min(1).max(86_400_000).default(3_600_000),
   NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
   NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
   NOTIFY_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(5_000),
+  // Internal addresses webhooks may reach anyway: host names, IP addresses, CIDR ranges, comma-separated.
+  WEBHOOK_ALLOW_HOSTS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      try {
+        return parseAllowHosts(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `host names, IP addresses or CIDR ranges, comma-separated: ${(err as Error).message}` });
+        return z.NEVER;
+      }
+    }),
   // Unset (or empty): no budget. A number: core-hours the account may consume in all.
   BUDGET_CORE_HOURS: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().min(0).optional()),
   GPU_HOUR_WEIGHT: z.coerce.number().min(0).max(10_000).default(10),
@@ -111,8 +133,47 @@ const EnvConfig = z.object({
     .max(7 * 24 * 60)
     .default(12 * 60),
   SIGN_IN_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
+  TRUST_PROXY: z
+    .preprocess((v) => (v === '' ? undefined : v), z.string().optional())
+    .transform((v, ctx) => {
+      const parsed = parseTrustProxy(v);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed });
+        return z.NEVER;
+      }
+      return parsed.value;
+    }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
+
+/** Fastify's `trustProxy`: whose X-Forwarded-For decides the client address (sign-in limit, audit log). */
+export type TrustProxy = boolean | string[] | ((address: string, hop: number) => boolean);
+
+/**
+ * TRUST_PROXY: unset or `false`, nobody (X-Forwarded-For is ignored); `true`, every hop (only when
+ * nothing but the proxy can reach the port); a number, that many hops; otherwise the proxies'
+ * addresses or CIDR ranges, comma-separated. A message when the value is none of these.
+ */
+function parseTrustProxy(v: string | undefined): { value: TrustProxy } | string {
+  if (v === undefined || v === 'false') return { value: false };
+  if (v === 'true') return { value: true };
+  if (/^\d{1,2}$/.test(v)) {
+    const hops = Number(v);
+    return { value: (_address, hop) => hop < hops };
+  }
+  const entries = v.split(',').map((e) => e.trim());
+  const bad = entries.find((e) => {
+    const [addr, bits, ...more] = e.split('/');
+    const family = isIP(addr ?? '');
+    if (!family || more.length) return true;
+    if (bits === undefined) return false;
+    return !/^\d{1,3}$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128);
+  });
+  if (bad !== undefined) {
+    return `TRUST_PROXY must be true, false, a number of hops, or proxy addresses/CIDR ranges separated by commas (${JSON.stringify(bad)} is none)`;
+  }
+  return { value: entries };
+}
 
 export const DEFAULT_FLAVORS: Flavor[] = [
   { id: 'cpu.1u2g', type: 'CPU', vcpus: 1, memoryGiB: 2, gpus: 0, label: '1 vCPU | 2 GiB' },
@@ -141,12 +202,17 @@ export interface Config {
   publicUrl: string;
   pools: PoolConfig[];
   stopGraceSeconds: number;
+  /** What one node's stored log may take (LogSink); the engine's log files are sized from it. */
+  logMaxBytesPerNode: number;
   /** Webhook retries: delay base × 2^(attempt-1), capped; see notifications/delivery-worker.ts. */
   notify: { baseMs: number; maxDelayMs: number; maxAttempts: number; timeoutMs: number; pollMs: number };
+  /** Normalised WEBHOOK_ALLOW_HOSTS entries; every other internal address is refused (notifications/address-policy.ts). */
+  webhookAllowHosts: string[];
   logLevel: z.infer<typeof EnvConfig>['LOG_LEVEL'];
   /** limitCoreHours null: unlimited. One GPU-hour counts as gpuHourWeight core-hours. */
   budget: { limitCoreHours: number | null; gpuHourWeight: number };
   auth: { adminPassword: string | undefined; cookieSecure: boolean | 'auto'; sessionIdleMs: number; signInPerMinute: number };
+  trustProxy: TrustProxy;
 }
 
 export class ConfigError extends Error {}
@@ -192,6 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
     pools,
     stopGraceSeconds: e.STOP_GRACE_SECONDS,
+    logMaxBytesPerNode: e.LOG_MAX_BYTES_PER_NODE,
     notify: {
       baseMs: e.NOTIFY_RETRY_BASE_MS,
       maxDelayMs: e.NOTIFY_RETRY_MAX_MS,
@@ -199,6 +266,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.NOTIFY_TIMEOUT_MS,
       pollMs: e.NOTIFY_POLL_MS,
     },
+    webhookAllowHosts: e.WEBHOOK_ALLOW_HOSTS,
     logLevel: e.LOG_LEVEL,
     budget: { limitCoreHours: e.BUDGET_CORE_HOURS ?? null, gpuHourWeight: e.GPU_HOUR_WEIGHT },
     auth: {
@@ -207,5 +275,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sessionIdleMs: e.SESSION_IDLE_MINUTES * 60_000,
       signInPerMinute: e.SIGN_IN_PER_MINUTE,
     },
+    trustProxy: e.TRUST_PROXY,
   };
 }

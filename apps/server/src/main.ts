@@ -9,7 +9,7 @@ import { createDockerClient, DockerEngine } from './engine/docker/docker-engine.
 import { startEmbeddedS3 } from './storage/embedded/embedded-s3.js';
 import { createS3Client } from './storage/s3-client.js';
 import { S3ObjectStore } from './storage/s3-object-store.js';
-import { seedDemo } from './demo/seed-demo.js';
+import { DEMO_IMAGE_USER, seedDemo } from './demo/seed-demo.js';
 import { buildBusyboxImage } from './engine/docker/build-image.js';
 
 /**
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
       store,
       engine,
       buildImage: async (tag) => {
-        await buildBusyboxImage(docker, { tag, user: '1101', labels: { 'tc.demo': '1' } });
+        await buildBusyboxImage(docker, { tag, user: DEMO_IMAGE_USER, labels: { 'tc.demo': '1' } });
       },
       log: (m) => app.log.info(m),
     });

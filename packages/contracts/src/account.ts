@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Timestamp } from './timestamp.js';
+import { cleanText } from './text.js';
 
 /** Accounts, sessions, API tokens and the audit log: one rule each, for the server and the forms. */
 
@@ -60,11 +61,23 @@ export const SetupRequest = z.strictObject({
 });
 export type SetupRequest = z.infer<typeof SetupRequest>;
 
+/** The session making the change stays; the user's other sessions end, and their API tokens too if asked. */
 export const ChangePasswordRequest = z.strictObject({
   currentPassword: z.string().min(1, { error: 'enter your current password' }).max(256),
   newPassword: Password,
+  /** Also revoke every API token of the user (one that makes this request included). */
+  revokeTokens: z.boolean({ error: 'revokeTokens must be true or false' }).optional(),
 });
 export type ChangePasswordRequest = z.infer<typeof ChangePasswordRequest>;
+
+/** What a password change ended, so the page can say so. */
+export const PasswordChanged = z.object({
+  /** Other sessions (browsers) of the user that were signed out. */
+  sessionsEnded: z.int().min(0),
+  /** API tokens revoked; 0 unless revokeTokens was true. */
+  tokensRevoked: z.int().min(0),
+});
+export type PasswordChanged = z.infer<typeof PasswordChanged>;
 
 export const ApiToken = z.object({
   id: z.string(),
@@ -80,7 +93,10 @@ export const ApiTokenList = z.object({ items: z.array(ApiToken) });
 export type ApiTokenList = z.infer<typeof ApiTokenList>;
 
 export const CreateApiTokenRequest = z.strictObject({
-  name: z.string().trim().min(1, { error: 'give the token a name' }).max(64, { error: 'a token name has at most 64 characters' }),
+  name: cleanText(
+    z.string().trim().min(1, { error: 'give the token a name' }).max(64, { error: 'a token name has at most 64 characters' }),
+    'a token name',
+  ),
 });
 export type CreateApiTokenRequest = z.infer<typeof CreateApiTokenRequest>;
 

@@ -71,24 +71,30 @@ export function keepHiddenSecrets(incoming: EnvVar[] | undefined, stored: EnvVar
   );
 }
 
+/** The reference's own limit on a job's environment variables. */
+export const MAX_ENV_VARS = 100;
+
 /**
  * The list runs its duplicate check even when some rows are invalid (`when`), so a form shows
  * every problem at once; rows without a string name are skipped here and reported by EnvVar.
  */
-export const EnvVarList = z.array(EnvVar).superRefine(
-  (rows, ctx) => {
-    const seen = new Map<string, number>();
-    (rows as readonly unknown[]).forEach((row, i) => {
-      const name = typeof row === 'object' && row !== null ? (row as { name?: unknown }).name : undefined;
-      if (typeof name !== 'string' || name === '') return;
-      const first = seen.get(name);
-      if (first === undefined) {
-        seen.set(name, i);
-        return;
-      }
-      ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `${name} is already defined in row ${first + 1}` });
-    });
-  },
-  { when: (payload) => Array.isArray(payload.value) },
-);
+export const EnvVarList = z
+  .array(EnvVar)
+  .max(MAX_ENV_VARS, { error: `at most ${MAX_ENV_VARS} environment variables per job` })
+  .superRefine(
+    (rows, ctx) => {
+      const seen = new Map<string, number>();
+      (rows as readonly unknown[]).forEach((row, i) => {
+        const name = typeof row === 'object' && row !== null ? (row as { name?: unknown }).name : undefined;
+        if (typeof name !== 'string' || name === '') return;
+        const first = seen.get(name);
+        if (first === undefined) {
+          seen.set(name, i);
+          return;
+        }
+        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `${name} is already defined in row ${first + 1}` });
+      });
+    },
+    { when: (payload) => Array.isArray(payload.value) },
+  );
 export type EnvVarList = z.infer<typeof EnvVarList>;

@@ -1,4 +1,5 @@
 export * from './object-path.js';
+export * from './text.js';
 export * from './env.js';
 export * from './resource-pool.js';
 export * from './training-job.js';

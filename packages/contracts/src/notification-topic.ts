@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { JobName, JobVersion, NotificationEvent } from './training-job.js';
 import { Timestamp } from './timestamp.js';
+import { cleanText, textProblem } from './text.js';
 
 /** A topic's name is its id: what a job's `notification.topic` names and what URLs carry. */
 export const NotificationTopicName = z
@@ -12,7 +13,13 @@ export const NotificationTopicName = z
   });
 export type NotificationTopicName = z.infer<typeof NotificationTopicName>;
 
-export const NotificationTopicDescription = z.string().max(256, { error: 'Description must be at most 256 characters' });
+export const NotificationTopicDescription = cleanText(
+  z.string().max(256, { error: 'Description must be at most 256 characters' }),
+  'Description',
+  {
+    multiline: true,
+  },
+);
 
 function webhookProblem(s: string): string | null {
   let u: URL;
@@ -28,15 +35,18 @@ function webhookProblem(s: string): string | null {
   return null;
 }
 
-export const WebhookUrl = z
-  .string({ error: (iss) => (iss.input === undefined ? 'URL is required' : 'URL must be text') })
-  .min(1, { error: 'URL is required' })
-  .max(2048, { error: 'URL must be at most 2048 characters' })
-  .superRefine((s, ctx) => {
-    if (s === '') return;
-    const problem = webhookProblem(s);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
+export const WebhookUrl = cleanText(
+  z
+    .string({ error: (iss) => (iss.input === undefined ? 'URL is required' : 'URL must be text') })
+    .min(1, { error: 'URL is required' })
+    .max(2048, { error: 'URL must be at most 2048 characters' }),
+  'URL',
+).superRefine((s, ctx) => {
+  // One message per problem: text rules first (above), the URL's shape only for clean text.
+  if (s === '' || textProblem(s)) return;
+  const problem = webhookProblem(s);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 export const NotificationSubscription = z.object({
   id: z.string(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { textProblem } from './text.js';
 
 /**
  * Object-storage directories as users write them: `obs://bucket/dir/` or `s3://bucket/dir/`.
@@ -47,7 +48,14 @@ function explain(s: string): string {
 export const ObjectPath = z
   .string({ error: (iss) => (iss.input === undefined ? 'is required' : OBJECT_PATH_MESSAGE) })
   .max(OBJECT_PATH_MAX_LENGTH, { error: `must be at most ${OBJECT_PATH_MAX_LENGTH} characters` })
-  .regex(OBJECT_PATH_PATTERN, { error: (iss) => explain(String(iss.input)) });
+  .regex(OBJECT_PATH_PATTERN, { error: (iss) => explain(String(iss.input)) })
+  // The pattern already refuses control characters; what it lets through and no path should hold
+  // (bidi overrides, U+FFFD) is checked here, on requests only: parseObjectPath stays as lenient as
+  // the pattern, so a folder already in the store can still be listed and staged.
+  .superRefine((s, ctx) => {
+    const problem = OBJECT_PATH_PATTERN.test(s) ? textProblem(s) : null;
+    if (problem) ctx.addIssue({ code: 'custom', message: `${OBJECT_PATH_MESSAGE}; it ${problem}`, input: s });
+  });
 export type ObjectPath = z.infer<typeof ObjectPath>;
 
 /** Splits a path into bucket and normalised prefix; throws with the reason when it is not one. */

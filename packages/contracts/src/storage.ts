@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { OBJECT_PATH_MAX_LENGTH, OBJECT_PATH_PATTERN } from './object-path.js';
+import { textProblem } from './text.js';
 
 /**
  * The object-storage browser behind the wizard's Select buttons. Bucket names and prefixes are
@@ -64,6 +65,11 @@ export const StorageListing = z.object({
 export type StorageListing = z.infer<typeof StorageListing>;
 
 export const CreateFolderRequest = z.object({
-  prefix: FolderPrefix.refine((p) => p !== '', { error: 'prefix is required' }),
+  prefix: FolderPrefix.refine((p) => p !== '', { error: 'prefix is required' }).superRefine((p, ctx) => {
+    // What the path grammar lets through and a new folder must not carry (bidi overrides, U+FFFD);
+    // browsing (FolderPrefix alone) still reaches folders already in the store.
+    const problem = p !== '' && OBJECT_PATH_PATTERN.test(`obs://${PLACEHOLDER_BUCKET}/${p}`) ? textProblem(p) : null;
+    if (problem) ctx.addIssue({ code: 'custom', message: `prefix ${problem}`, input: p });
+  }),
 });
 export type CreateFolderRequest = z.infer<typeof CreateFolderRequest>;

@@ -4,7 +4,7 @@ import { Timestamp } from './timestamp.js';
 
 /** The same rules as `saveConfig` in a create request, so both ways of saving agree. */
 export const TrainingJobConfigName = SaveConfig.shape.name;
-export const TrainingJobConfigDescription = z.string().max(256, { error: 'Configuration description must be at most 256 characters' });
+export const TrainingJobConfigDescription = SaveConfig.shape.description.unwrap();
 
 /**
  * A saved parameter set: everything a create request carries except the job's name (each job

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { EnvVarList } from './env.js';
 import { ObjectPath, isSameOrInside } from './object-path.js';
 import { orEmpty } from './patterns.js';
+import { cleanText } from './text.js';
 import { ResourceType } from './resource-pool.js';
 import { Timestamp } from './timestamp.js';
 
@@ -23,7 +24,9 @@ export const JobName = identifier('Name');
 export type JobName = z.infer<typeof JobName>;
 
 /** Optionality is decided where it is used (`JobDescription.optional()`), so the schema stays reusable. */
-export const JobDescription = z.string().max(256, { error: 'Description must be at most 256 characters' });
+export const JobDescription = cleanText(z.string().max(256, { error: 'Description must be at most 256 characters' }), 'Description', {
+  multiline: true,
+});
 export type JobDescription = z.infer<typeof JobDescription>;
 
 export const JobVersion = text('Version').regex(/^V\d{3,}$/, { error: 'Version must look like V001' });
@@ -66,13 +69,13 @@ export const ImagePath = text('Image Path')
     error: 'Image Path must be an image reference like registry.example.com:5000/org/name:tag or name:tag (repository path in lowercase)',
   });
 
-export const BootCommand = text('Boot Command')
+const BootCommandText = text('Boot Command')
   .min(1, { error: 'Boot Command is required' })
   .max(4096, { error: 'Boot Command must be at most 4096 characters' })
-  .regex(/^$|\S/, { error: 'Boot Command must not be blank' })
-  // The command is handed to `sh -c` as a C string; a NUL would silently cut it short.
-  // eslint-disable-next-line no-control-regex -- NUL is exactly what this rule looks for
-  .regex(/^[^\u0000]*$/, { error: 'Boot Command must not contain NUL characters' });
+  .regex(/^$|\S/, { error: 'Boot Command must not be blank' });
+// Handed to `sh -c` as a C string: a NUL would silently cut it short, and a bidi override would make
+// the command the console shows differ from the one that runs. Scripts span lines, so \n and \t stay.
+export const BootCommand = cleanText(BootCommandText, 'Boot Command', { multiline: true });
 
 /** Object errors that name the section when it is missing, as the field messages do. */
 function section(label: string) {
@@ -93,7 +96,10 @@ export type Algorithm = z.infer<typeof Algorithm>;
 export const DataFromPath = z.object({ source: z.literal('path'), path: ObjectPath });
 export const DataFromDataset = z.object({
   source: z.literal('dataset'),
-  datasetId: text('Dataset').min(1, { error: 'Dataset is required' }).max(128, { error: 'Dataset id must be at most 128 characters' }),
+  datasetId: cleanText(
+    text('Dataset').min(1, { error: 'Dataset is required' }).max(128, { error: 'Dataset id must be at most 128 characters' }),
+    'Dataset',
+  ),
   version: JobVersion,
 });
 export const DataSource = z.discriminatedUnion('source', [DataFromPath, DataFromDataset], {
@@ -109,11 +115,14 @@ export type DataSource = z.infer<typeof DataSource>;
 /** `pool` omitted or '' means the public pool. */
 export const Resources = z.object(
   {
-    pool: z.string().max(64, { error: 'Resource Pool must be at most 64 characters' }).optional(),
+    pool: cleanText(z.string().max(64, { error: 'Resource Pool must be at most 64 characters' }), 'Resource Pool').optional(),
     type: ResourceType,
-    flavor: text('Specifications')
-      .min(1, { error: 'Specifications is required' })
-      .max(64, { error: 'Specifications must be at most 64 characters' }),
+    flavor: cleanText(
+      text('Specifications')
+        .min(1, { error: 'Specifications is required' })
+        .max(64, { error: 'Specifications must be at most 64 characters' }),
+      'Specifications',
+    ),
     nodes: z
       .int({ error: 'Compute Nodes must be a whole number' })
       .min(1, { error: 'Compute Nodes must be at least 1' })
@@ -133,7 +142,7 @@ export const MaxRuntimeMinutes = z
 export const Notification = z
   .object(
     {
-      topic: z.string().max(128, { error: 'Topic must be at most 128 characters' }),
+      topic: cleanText(z.string().max(128, { error: 'Topic must be at most 128 characters' }), 'Topic'),
       events: z.array(NotificationEvent),
     },
     section('Notification'),
@@ -154,7 +163,11 @@ export type Notification = z.infer<typeof Notification>;
 export const SaveConfig = z.object(
   {
     name: identifier('Configuration name'),
-    description: z.string().max(256, { error: 'Configuration description must be at most 256 characters' }).optional(),
+    description: cleanText(
+      z.string().max(256, { error: 'Configuration description must be at most 256 characters' }),
+      'Configuration description',
+      { multiline: true },
+    ).optional(),
   },
   section('Saving Training Parameters'),
 );
@@ -268,6 +281,13 @@ export const TrainingJob = z.object({
   /** 1 for the next job to start while Queuing; null in every other status. */
   queuePosition: z.int().min(1).nullable(),
   spec: TrainingJobSpec,
+  /**
+   * The image ID (sha256:…) the image check passed at; the job's containers run exactly this
+   * image, whatever the tag in spec.algorithm.imagePath points at later. null until checked.
+   */
+  imageId: z.string().nullable().optional(),
+  /** The image's `repo@sha256:…` when it came from a registry; null for a built or loaded image. */
+  imageDigest: z.string().nullable().optional(),
   createdAt: Timestamp,
   startedAt: Timestamp.nullable(),
   endedAt: Timestamp.nullable(),

@@ -45,3 +45,41 @@ describe('sessions', () => {
     expect(accounts.session(cookieValue)).toBeNull();
   });
 });
+
+describe('a password change', () => {
+  const actorOf = (accounts: AccountService, cookie: string) => accounts.session(cookie)!.actor;
+
+  it('keeps the session that made it, ends the other sessions, and keeps the tokens unless asked', async () => {
+    const { accounts, cookieValue } = await signedIn();
+    const other = (await accounts.signIn({ username: 'admin', password: 'admin-password-1' })).cookieValue;
+    const third = (await accounts.signIn({ username: 'admin', password: 'admin-password-1' })).cookieValue;
+    const actor = actorOf(accounts, cookieValue);
+    const token = accounts.createToken(actor, { name: 'ci' }).token;
+
+    const changed = await accounts.changePassword(
+      actor,
+      { currentPassword: 'admin-password-1', newPassword: 'admin-password-2' },
+      cookieValue,
+    );
+    expect(changed).toEqual({ sessionsEnded: 2, tokensRevoked: 0 });
+    expect(accounts.session(cookieValue)?.actor.username).toBe('admin');
+    expect(accounts.session(other)).toBeNull();
+    expect(accounts.session(third)).toBeNull();
+    expect(accounts.tokenUser(token)?.username).toBe('admin');
+  });
+
+  it('revokes every API token when asked, and ends every session when made with a token', async () => {
+    const { accounts, cookieValue } = await signedIn();
+    const actor = actorOf(accounts, cookieValue);
+    const tokens = [accounts.createToken(actor, { name: 'a' }).token, accounts.createToken(actor, { name: 'b' }).token];
+
+    const changed = await accounts.changePassword(actor, {
+      currentPassword: 'admin-password-1',
+      newPassword: 'admin-password-2',
+      revokeTokens: true,
+    });
+    expect(changed).toEqual({ sessionsEnded: 1, tokensRevoked: 2 });
+    expect(accounts.session(cookieValue)).toBeNull();
+    for (const t of tokens) expect(accounts.tokenUser(t)).toBeNull();
+  });
+});

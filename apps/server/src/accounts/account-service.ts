@@ -9,6 +9,7 @@ import type {
   CreateApiTokenRequest,
   CreatedApiToken,
   CreateUserRequest,
+  PasswordChanged,
   Session,
   SetupRequest,
   SignInRequest,
@@ -148,12 +149,20 @@ export class AccountService {
     return toUser(this.user(actor.userId));
   }
 
-  async changePassword(actor: Actor, req: ChangePasswordRequest): Promise<void> {
+  /**
+   * Sets a new password. Whoever knew the old one may hold a session elsewhere: those end. The
+   * session making the change (`currentCookie`, absent for a token request) stays, since it has
+   * just proved the password; tokens end only when asked, as scripts would stop with them.
+   */
+  async changePassword(actor: Actor, req: ChangePasswordRequest, currentCookie?: string): Promise<PasswordChanged> {
     const user = this.user(actor.userId);
     if (!(await verifyPassword(req.currentPassword, user.passwordHash))) {
       throw new InvalidInputError([{ path: 'currentPassword', message: 'this is not your current password' }]);
     }
-    this.d.accounts.setPassword(user.id, await hashPassword(req.newPassword));
+    return this.d.accounts.setPassword(user.id, await hashPassword(req.newPassword), {
+      keepSession: currentCookie ? sha256(currentCookie) : null,
+      revokeTokens: req.revokeTokens === true,
+    });
   }
 
   tokens(actor: Actor): ApiTokenList {

@@ -113,11 +113,23 @@ export class AccountRepository {
     this.db.prepare('DELETE FROM users WHERE id = ?').run(id);
   }
 
-  /** A new password ends every session and keeps the tokens (scripts are revoked one by one). */
-  setPassword(id: number, passwordHash: string): void {
-    this.db.transaction(() => {
+  /**
+   * A new password ends every session of the user but `keepSession` (the one making the change,
+   * if it is a session), and with `revokeTokens` every API token too; one transaction, so no
+   * session outlives the change by a race. Returns what was ended.
+   */
+  setPassword(
+    id: number,
+    passwordHash: string,
+    opts: { keepSession: string | null; revokeTokens: boolean },
+  ): { sessionsEnded: number; tokensRevoked: number } {
+    return this.db.transaction(() => {
       this.db.prepare('UPDATE users SET password_hash = ? WHERE id = ?').run(passwordHash, id);
-      this.db.prepare('DELETE FROM sessions WHERE user_id = ?').run(id);
+      const sessionsEnded = this.db
+        .prepare('DELETE FROM sessions WHERE user_id = ? AND token_hash IS NOT ?')
+        .run(id, opts.keepSession).changes;
+      const tokensRevoked = opts.revokeTokens ? this.db.prepare('DELETE FROM api_tokens WHERE user_id = ?').run(id).changes : 0;
+      return { sessionsEnded, tokensRevoked };
     })();
   }
 

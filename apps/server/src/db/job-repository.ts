@@ -20,6 +20,8 @@ interface JobRow {
   started_at: string | null;
   ended_at: string | null;
   owner_id: number | null;
+  image_id: string | null;
+  image_digest: string | null;
 }
 
 function toRecord(r: JobRow): JobRecord {
@@ -38,6 +40,8 @@ function toRecord(r: JobRow): JobRecord {
     startedAt: r.started_at,
     endedAt: r.ended_at,
     ownerId: r.owner_id,
+    imageId: r.image_id,
+    imageDigest: r.image_digest,
   };
 }
 
@@ -76,8 +80,12 @@ export class JobRepository {
   constructor(private readonly db: Db) {}
 
   /**
-   * Calls `listener` after every status change, with the job as it is after the change. A
-   * listener's exception is its own problem: it never undoes or blocks the change.
+   * Calls `listener` on every status change, with the job as it is after the change, inside the
+   * change's transaction: what the listener writes (the notification outbox, the budget's meter)
+   * commits with the status or not at all, so a crash cannot keep one and lose the other. Each
+   * listener runs in a savepoint of its own: one that throws has its own writes rolled back and
+   * is otherwise ignored; it never undoes or blocks the change, nor another listener's writes.
+   * Listeners must be synchronous (better-sqlite3 transactions cannot span an await).
    */
   onTransition(listener: (t: JobTransition) => void): () => void {
     this.listeners.add(listener);
@@ -99,12 +107,14 @@ export class JobRepository {
    * is inserted and the job it made is returned with its request hash. The lookup and the insert
    * share the transaction, so two concurrent requests with one key make one job. Keys are per
    * user. A name belongs to whoever made its first version: another user (unless `anyName`, an
-   * admin) gets a ConflictError.
+   * admin) gets a ConflictError. `check` (the create hooks: budget, topic, dataset, saved name)
+   * runs inside the transaction, under the write lock, so what it read cannot change before the
+   * insert (a run metered by another process, a topic deleted); whatever it throws undoes all.
    */
   createOnce(
     job: NewJob,
     idem: { key: string; bodyHash: string } | null,
-    opts: { anyName: boolean },
+    opts: { anyName: boolean; check?: () => void },
   ): { job: JobRecord; created: boolean; bodyHash?: string } {
     const owner = String(job.ownerId);
     const tx = this.db.transaction((): { job: JobRecord; created: boolean; bodyHash?: string } => {
@@ -124,6 +134,7 @@ export class JobRepository {
       if (last && last.owner_id !== job.ownerId && !opts.anyName) {
         throw new ConflictError(`the job name ${job.name} is used by another user; choose another name`);
       }
+      opts.check?.();
       const versionNum = (last?.version_num ?? 0) + 1;
       const info = this.db
         .prepare(
@@ -201,27 +212,35 @@ export class JobRepository {
     to: JobStatus,
     fields: { reason?: string | null; startedAt?: string; endedAt?: string } = {},
   ): boolean {
-    const info = this.db
-      .prepare(
-        `UPDATE jobs SET status = ?,
-           reason = COALESCE(?, reason),
-           started_at = COALESCE(?, started_at),
-           ended_at = COALESCE(?, ended_at)
-         WHERE id = ? AND status = ?`,
-      )
-      .run(to, fields.reason ?? null, fields.startedAt ?? null, fields.endedAt ?? null, id, from);
-    if (info.changes !== 1) return false;
-    if (this.listeners.size) {
-      const job = this.getById(id)!;
-      for (const l of this.listeners) {
-        try {
-          l({ job, from, to });
-        } catch {
-          // Deliberately ignored: see onTransition.
+    return this.db.transaction(() => {
+      const info = this.db
+        .prepare(
+          `UPDATE jobs SET status = ?,
+             reason = COALESCE(?, reason),
+             started_at = COALESCE(?, started_at),
+             ended_at = COALESCE(?, ended_at)
+           WHERE id = ? AND status = ?`,
+        )
+        .run(to, fields.reason ?? null, fields.startedAt ?? null, fields.endedAt ?? null, id, from);
+      if (info.changes !== 1) return false;
+      if (this.listeners.size) {
+        const job = this.getById(id)!;
+        for (const l of this.listeners) {
+          try {
+            // Nested, so a savepoint: rolled back alone when the listener throws.
+            this.db.transaction(() => l({ job, from, to }))();
+          } catch {
+            // Deliberately ignored: see onTransition.
+          }
         }
       }
-    }
-    return true;
+      return true;
+    })();
+  }
+
+  /** The image the job's containers are made from: the ID its check passed at. */
+  setImage(id: number, imageId: string, imageDigest: string | null): void {
+    this.db.prepare('UPDATE jobs SET image_id = ?, image_digest = ? WHERE id = ?').run(imageId, imageDigest, id);
   }
 
   delete(id: number): void {

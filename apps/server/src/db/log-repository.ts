@@ -7,7 +7,33 @@ export interface StoredLogLine {
   text: string;
 }
 
-/** Log lines per job and node, numbered from 1 without gaps; seq doubles as the read cursor. */
+/**
+ * Where a node's log was cut to stay under its size limit (see LogSink): lines 1..headEnd are
+ * the head, the marker line stands at markerSeq in place of the last line dropped, and the
+ * lines after it are the tail. Dropped counts are of the job's own output (text + newline).
+ */
+export interface LogCapState {
+  /** null while every stored line still fits in the head. */
+  headEnd: number | null;
+  /** null until the first line is dropped. */
+  markerSeq: number | null;
+  droppedLines: number;
+  droppedBytes: number;
+}
+
+/** One stored line's size, for choosing which tail lines to drop. */
+export interface LineSize {
+  seq: number;
+  at: string;
+  stream: StoredLogLine['stream'];
+  bytes: number;
+}
+
+/**
+ * Log lines per job and node, numbered from 1 in the order they came; seq doubles as the read
+ * cursor. A capped log has one gap, between its head and its tail, where the marker line stands:
+ * seqs never change and a cursor stays valid, it just skips the lines dropped meanwhile.
+ */
 export class LogRepository {
   constructor(private readonly db: Db) {}
 
@@ -44,6 +70,59 @@ export class LogRepository {
     this.db.transaction(() => {
       for (const l of lines) insert.run(jobId, node, l.seq, l.at, l.stream, l.text);
     })();
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  capState(jobId: number, node: number): LogCapState | null {
+    return (
+      this.db
+        .prepare<[number, number], LogCapState>(
+          'SELECT head_end AS headEnd, marker_seq AS markerSeq, dropped_lines AS droppedLines, dropped_bytes AS droppedBytes FROM log_caps WHERE job_id = ? AND node = ?',
+        )
+        .get(jobId, node) ?? null
+    );
+  }
+
+  saveCapState(jobId: number, node: number, s: LogCapState): void {
+    this.db
+      .prepare(
+        `INSERT INTO log_caps (job_id, node, head_end, marker_seq, dropped_lines, dropped_bytes) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (job_id, node) DO UPDATE SET head_end = excluded.head_end, marker_seq = excluded.marker_seq,
+           dropped_lines = excluded.dropped_lines, dropped_bytes = excluded.dropped_bytes`,
+      )
+      .run(jobId, node, s.headEnd, s.markerSeq, s.droppedLines, s.droppedBytes);
+  }
+
+  /** UTF-8 bytes of the lines after `afterSeq`, plus `perLine` for each; one aggregate, no rows read out. */
+  storedBytes(jobId: number, node: number, afterSeq: number, perLine: number): number {
+    const r = this.db
+      .prepare<[number, number, number, number], { n: number | null }>(
+        'SELECT SUM(length(CAST(text AS BLOB)) + ?) AS n FROM log_lines WHERE job_id = ? AND node = ? AND seq > ?',
+      )
+      .get(perLine, jobId, node, afterSeq)!;
+    return r.n ?? 0;
+  }
+
+  /** The sizes of up to `limit` lines after `afterSeq`, oldest first. */
+  sizes(jobId: number, node: number, afterSeq: number, limit: number): LineSize[] {
+    return this.db
+      .prepare<[number, number, number, number], LineSize>(
+        'SELECT seq, at, stream, length(CAST(text AS BLOB)) AS bytes FROM log_lines WHERE job_id = ? AND node = ? AND seq > ? ORDER BY seq LIMIT ?',
+      )
+      .all(jobId, node, afterSeq, limit);
+  }
+
+  /**
+   * Deletes lines fromSeq..toSeq and stores `marker` in their place (its seq is within the range).
+   * SQLite puts the freed pages on its free list and fills them with later lines, so a log that
+   * keeps being cut stops growing the database file; no VACUUM is needed.
+   */
+  replaceRange(jobId: number, node: number, fromSeq: number, toSeq: number, marker: StoredLogLine): void {
+    this.db.prepare('DELETE FROM log_lines WHERE job_id = ? AND node = ? AND seq BETWEEN ? AND ?').run(jobId, node, fromSeq, toSeq);
+    this.append(jobId, node, [marker]);
   }
 
   page(jobId: number, node: number, afterSeq: number, limit: number): StoredLogLine[] {

@@ -225,4 +225,29 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE notification_topics ADD COLUMN owner_id INTEGER;
   ALTER TABLE datasets ADD COLUMN owner_id INTEGER;
   `,
+  /* 7: where a node's log was cut to stay under the size limit (head end, marker, dropped counts) */ `
+  CREATE TABLE log_caps (
+    job_id         INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    node           INTEGER NOT NULL,
+    head_end       INTEGER,
+    marker_seq     INTEGER,
+    dropped_lines  INTEGER NOT NULL,
+    dropped_bytes  INTEGER NOT NULL,
+    PRIMARY KEY (job_id, node)
+  ) WITHOUT ROWID;
+  `,
+  /* 8: who holds each image tag; the image ID (and digest) a job was checked and run at; verdicts from before the group-0 rule are dropped */ `
+  -- No foreign key: a removed user's tags stay theirs, so no one else can take them over.
+  CREATE TABLE image_tags (
+    tag         TEXT PRIMARY KEY,
+    owner_id    INTEGER NOT NULL,
+    image_id    TEXT,
+    updated_at  TEXT NOT NULL
+  ) WITHOUT ROWID;
+
+  ALTER TABLE jobs ADD COLUMN image_id TEXT;
+  ALTER TABLE jobs ADD COLUMN image_digest TEXT;
+
+  DELETE FROM image_checks;
+  `,
 ];

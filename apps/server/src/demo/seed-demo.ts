@@ -7,6 +7,8 @@ import type { ContainerEngine } from '../engine/container-engine.js';
 
 export const DEMO_IMAGE = 'demo/linreg-train:1.0';
 export const DEMO_BUCKET = 'demo';
+/** UID 1101 in a group of its own: the image check refuses group 0. */
+export const DEMO_IMAGE_USER = '1101:1101';
 const SAMPLE_DIR = fileURLToPath(new URL('../../../../scripts/demo/sample', import.meta.url));
 
 /** The create request of the demo job, as a person would send it. */
@@ -36,19 +38,20 @@ async function* files(dir: string): AsyncGenerator<string> {
 }
 
 /**
- * Makes the demo ready offline: the sample training image (FROM scratch + busybox, USER 1101)
- * built on the engine when absent, and the sample code and data in the `demo` bucket. Safe to
- * run at every start.
+ * Makes the demo ready offline: the sample training image (FROM scratch + busybox, USER
+ * 1101:1101) built on the engine when absent (or when it is an older build with another user),
+ * and the sample code and data in the `demo` bucket. Safe to run at every start.
  */
 export async function seedDemo(deps: {
   store: ObjectStore;
   engine: Pick<ContainerEngine, 'inspectImage'>;
-  /** Builds the sample image on the engine (FROM scratch + busybox, USER 1101). */
+  /** Builds the sample image on the engine (FROM scratch + busybox, USER DEMO_IMAGE_USER). */
   buildImage: (tag: string) => Promise<void>;
   log: (m: string) => void;
 }): Promise<{ requestBody: string }> {
   const { store, log } = deps;
-  if (!(await deps.engine.inspectImage(DEMO_IMAGE))) {
+  // An earlier console built it as plain USER 1101, which runs in group 0 and now fails the check.
+  if ((await deps.engine.inspectImage(DEMO_IMAGE))?.user !== DEMO_IMAGE_USER) {
     log(`building the demo image ${DEMO_IMAGE}`);
     await deps.buildImage(DEMO_IMAGE);
   }

@@ -21,6 +21,11 @@ export interface ContainerSpec {
   networkMode: string;
   /** Names other containers on `networkMode` resolve to this one (the node's hostname). */
   networkAliases?: string[];
+  /**
+   * The console's log limit per node: the engine's own log of the container is bounded from it
+   * (a runaway job would otherwise fill the engine's disk too). Absent: the engine's default.
+   */
+  logMaxBytes?: number;
 }
 
 /** A network the console made for one job, found by label for cleanup. */
@@ -35,6 +40,8 @@ export interface ImageInfo {
   id: string;
   /** The image's default user as configured (Config.User), '' when unset (root). */
   user: string;
+  /** `repo@sha256:…` of the registries it came from; empty for a built or loaded image. */
+  repoDigests?: string[];
 }
 
 /** An image the engine has, as its image listing shows it. */
@@ -58,6 +65,25 @@ export interface PullProgress {
 /** The engine refused an uploaded image archive (not a `docker save` tarball, truncated …). */
 export class ImageArchiveError extends Error {
   override readonly name = 'ImageArchiveError';
+}
+
+/**
+ * The container is gone: removed outside the console (`docker rm -f`, an engine clean-up) while
+ * the console still needed it. The runner names this in the job's reason.
+ */
+export class ContainerGoneError extends Error {
+  override readonly name = 'ContainerGoneError';
+  constructor(
+    readonly containerId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`container ${containerId.slice(0, 12)} was removed outside the console`, options);
+  }
+}
+
+/** An engine call that did not answer within its deadline (the engine hangs or is overloaded). */
+export class EngineDeadlineError extends Error {
+  override readonly name = 'EngineDeadlineError';
 }
 
 export interface ExitInfo {
@@ -113,13 +139,20 @@ export interface ContainerEngine {
   /**
    * Follows stdout/stderr from `since` (or the beginning) and calls onLine for every complete
    * line, in order; resolves when the container's output ends (it exited). A final line without
-   * newline is delivered too.
+   * newline is delivered too. `drain`, once aborted, turns the follow into one last bounded read
+   * of what is left (for a container that has exited but whose follow does not end).
+   * Rejects with ContainerGoneError when the container was removed under it.
    */
-  followLogs(containerId: string, onLine: (line: LogLineEvent) => void, since?: Date): Promise<void>;
+  followLogs(containerId: string, onLine: (line: LogLineEvent) => void, since?: Date, drain?: AbortSignal): Promise<void>;
+  /** Waits for the container to exit; rejects with ContainerGoneError when it was removed instead. */
   wait(containerId: string): Promise<ExitInfo>;
   /** SIGTERM, then SIGKILL after graceSeconds. */
   stop(containerId: string, graceSeconds: number): Promise<void>;
-  /** A tar stream of `path` inside the container (the Docker archive API format). */
+  /**
+   * A tar stream of `path` inside the container (the Docker archive API format). The caller
+   * must read it to its end or destroy it: while it is open the engine holds the container and
+   * a removal waits. Rejects with ContainerGoneError when the container is gone.
+   */
   getArchive(containerId: string, path: string): Promise<Readable>;
   remove(containerId: string): Promise<void>;
   listManaged(labelSelector: Record<string, string>): Promise<ManagedContainer[]>;

@@ -5,7 +5,10 @@ export const REQUIRED_UID = 1101;
 
 export interface ImageCheckResult {
   passed: boolean;
+  /** The ID that was checked: jobs create their containers from it, never from the tag. */
   imageId: string | null;
+  /** `repo@sha256:…` when the image came from a registry; null for a built or loaded one. */
+  imageDigest: string | null;
   reason: string | null;
   /** true when an earlier verdict for this image ID was reused. */
   cached: boolean;
@@ -20,12 +23,40 @@ export function numericUid(user: string): number | null {
 
 /** Finds a user name's uid in the text of an /etc/passwd file. */
 export function uidFromPasswd(passwd: string, name: string): number | null {
+  return passwdEntry(passwd, name)?.uid ?? null;
+}
+
+/**
+ * The /etc/passwd entry the engine would pick for a USER's user part: like runc, a line whose
+ * name or uid equals it.
+ */
+export function passwdEntry(passwd: string, user: string): { name: string; uid: number; gid: number } | null {
   for (const line of passwd.split('\n')) {
     const f = line.split(':');
-    if (f[0] === name && f[2] !== undefined && /^\d+$/.test(f[2])) return Number(f[2]);
+    if (f.length < 4 || !/^\d+$/.test(f[2]!) || !/^\d+$/.test(f[3]!)) continue;
+    if (f[0] === user || f[2] === user) return { name: f[0]!, uid: Number(f[2]), gid: Number(f[3]) };
   }
   return null;
 }
+
+/** A group name's (or number's) gid in the text of an /etc/group file. */
+export function gidFromGroup(group: string, name: string): number | null {
+  for (const line of group.split('\n')) {
+    const f = line.split(':');
+    if ((f[0] === name || f[2] === name) && f[2] !== undefined && /^\d+$/.test(f[2])) return Number(f[2]);
+  }
+  return null;
+}
+
+/** Whether /etc/group lists `user` as a member of a group with gid 0. */
+export function inRootGroup(group: string, user: string): boolean {
+  return group.split('\n').some((line) => {
+    const f = line.split(':');
+    return f[2] === '0' && (f[3] ?? '').split(',').includes(user);
+  });
+}
+
+const ROOT_GROUP = 'group 0 (the root group) is not allowed';
 
 /**
  * The reference's custom-image check: the image exists (pulled when absent) and its default user
@@ -45,43 +76,71 @@ export async function checkImage(
       return {
         passed: false,
         imageId: null,
+        imageDigest: null,
         cached: false,
         reason: `image ${ref} is not on the engine and could not be pulled: ${(err as Error).message}`,
       };
     }
     image = await engine.inspectImage(ref);
-    if (!image) return { passed: false, imageId: null, cached: false, reason: `image ${ref} is still absent after pulling` };
+    if (!image)
+      return { passed: false, imageId: null, imageDigest: null, cached: false, reason: `image ${ref} is still absent after pulling` };
   }
+  const digest = digestFor(ref, image.repoDigests ?? []);
   const earlier = verdicts.get(image.id);
-  if (earlier) return { passed: earlier.passed, imageId: image.id, reason: earlier.reason, cached: true };
+  if (earlier) return { passed: earlier.passed, imageId: image.id, imageDigest: digest, reason: earlier.reason, cached: true };
+  const reason = await userProblem(ref, image.user, engine);
+  verdicts.save({ imageId: image.id, imageRef: ref, passed: reason === null, reason, checkedAt: new Date().toISOString() });
+  return { passed: reason === null, imageId: image.id, imageDigest: digest, reason, cached: false };
+}
 
-  let uid = numericUid(image.user);
+/**
+ * Why the image's default user is not allowed, or null: the engine must run it as UID 1101 in a
+ * group other than 0. Resolved as the engine does: a name through /etc/passwd; without a group
+ * part, the passwd entry's group (0 when there is none) plus the groups /etc/group lists the
+ * user in; a group name through /etc/group.
+ */
+async function userProblem(ref: string, user: string, engine: ContainerEngine): Promise<string | null> {
+  const [userPart = '', groupPart] = user.split(':');
+  const files = new Map<string, string | null>();
+  const read = async (p: string): Promise<string | null> => {
+    if (!files.has(p)) files.set(p, await engine.readImageFile(ref, p, 1 << 20));
+    return files.get(p)!;
+  };
+  let uid = numericUid(user);
   if (uid === null) {
-    const name = image.user.split(':')[0]!;
-    const passwd = await engine.readImageFile(ref, '/etc/passwd', 1 << 20);
-    uid = passwd === null ? null : uidFromPasswd(passwd, name);
+    const passwd = await read('/etc/passwd');
+    uid = passwd === null ? null : uidFromPasswd(passwd, userPart);
     if (uid === null) {
-      return save(
-        verdicts,
-        ref,
-        image.id,
-        `the image's default user "${name}" is not in its /etc/passwd, so its UID cannot be checked; the default user must be UID ${REQUIRED_UID}`,
-      );
+      return `the image's default user "${userPart}" is not in its /etc/passwd, so its UID cannot be checked; the default user must be UID ${REQUIRED_UID}`;
     }
   }
   if (uid !== REQUIRED_UID) {
-    const who = image.user === '' ? 'root (no USER instruction)' : `"${image.user}" (UID ${uid})`;
-    return save(
-      verdicts,
-      ref,
-      image.id,
-      `the image's default user is ${who}; it must be UID ${REQUIRED_UID} (add "USER ${REQUIRED_UID}" to the Dockerfile)`,
-    );
+    const who = user === '' ? 'root (no USER instruction)' : `"${user}" (UID ${uid})`;
+    return `the image's default user is ${who}; it must be UID ${REQUIRED_UID} (add "USER ${REQUIRED_UID}:${REQUIRED_UID}" to the Dockerfile)`;
   }
-  return save(verdicts, ref, image.id, null);
+  const fix = `use a group of its own, e.g. "USER ${REQUIRED_UID}:${REQUIRED_UID}"`;
+  if (groupPart !== undefined && groupPart !== '') {
+    let gid = /^\d+$/.test(groupPart) ? Number(groupPart) : null;
+    if (gid === null) {
+      const group = await read('/etc/group');
+      gid = group === null ? null : gidFromGroup(group, groupPart);
+      if (gid === null) return `the image's default group "${groupPart}" is not in its /etc/group, so its GID cannot be checked; ${fix}`;
+    }
+    if (gid === 0) return `the image's default group "${groupPart}" is GID 0: ${ROOT_GROUP}; ${fix}`;
+    return null;
+  }
+  const entry = await read('/etc/passwd').then((p) => (p === null ? null : passwdEntry(p, userPart)));
+  if (!entry) return `the image's default user "${user}" has no /etc/passwd entry, so the engine runs it in group 0: ${ROOT_GROUP}; ${fix}`;
+  if (entry.gid === 0) return `the image's default user "${user}" has group 0 in its /etc/passwd: ${ROOT_GROUP}; ${fix}`;
+  const group = await read('/etc/group');
+  if (group !== null && inRootGroup(group, entry.name)) {
+    return `the image's /etc/group makes its default user "${entry.name}" a member of group 0: ${ROOT_GROUP}; ${fix}`;
+  }
+  return null;
 }
 
-function save(verdicts: ImageCheckRepository, ref: string, imageId: string, reason: string | null): ImageCheckResult {
-  verdicts.save({ imageId, imageRef: ref, passed: reason === null, reason, checkedAt: new Date().toISOString() });
-  return { passed: reason === null, imageId, reason, cached: false };
+/** The repo digest for the reference's repository, else the image's first one; null for none. */
+function digestFor(ref: string, digests: string[]): string | null {
+  const repo = ref.replace(/@.*$/, '').replace(/:[^/:]*$/, '');
+  return digests.find((d) => d.startsWith(`${repo}@`)) ?? digests[0] ?? null;
 }

@@ -13,7 +13,7 @@ import { skeletonDirs, stagingTar, type StagingReport } from './staging.js';
 import { uploadOutputs } from './output-upload.js';
 import { nodeEnvironment, nodeHostnames } from './job-env.js';
 import { lastSegment, OUTPUT_DIR } from './paths.js';
-import { LogSink } from './log-sink.js';
+import { DEFAULT_LOG_MAX_BYTES, LogSink } from './log-sink.js';
 import type { DataSnapshot } from '../datasets/dataset-service.js';
 
 export const LABEL = {
@@ -40,6 +40,8 @@ export interface RunnerDeps {
   pools: Pick<ResourcePools, 'flavor' | 'pool'>;
   /** Between SIGTERM and SIGKILL when a job is stopped or runs out of time. */
   stopGraceSeconds: number;
+  /** What one node's stored log may take (see LogSink); DEFAULT_LOG_MAX_BYTES when absent. */
+  logMaxBytesPerNode?: number;
   /** This console's identity on the engine (see LABEL.console). */
   consoleId: string;
   /** Extra labels on every container (tests mark theirs for cleanup). */
@@ -222,6 +224,10 @@ export class JobRunner {
     this.deps.jobs.addEvent(job.id, type, message);
   }
 
+  private logMaxBytes(): number {
+    return this.deps.logMaxBytesPerNode ?? DEFAULT_LOG_MAX_BYTES;
+  }
+
   private execution(job: JobRecord): Execution {
     const hostnames = nodeHostnames(job.name, job.version, job.nodeCount);
     const ex: Execution = {
@@ -229,7 +235,13 @@ export class JobRunner {
       hostnames,
       containers: hostnames.map(() => null),
       network: null,
-      sinks: hostnames.map((_, i) => new LogSink(this.deps.logs, job.id, i)),
+      sinks: hostnames.map(
+        (_, i) =>
+          new LogSink(this.deps.logs, job.id, i, {
+            maxBytes: this.logMaxBytes(),
+            onDropStart: (message) => this.event(job, EventType.warning, message),
+          }),
+      ),
       started: false,
       finishing: false,
       stopRequested: job.status === 'Stopping',
@@ -323,7 +335,10 @@ export class JobRunner {
       : `image ${job.spec.algorithm.imagePath} failed the check: ${check.reason}`;
     this.event(job, EventType.imageCheck, checkMsg);
     log0.system(checkMsg);
-    if (!check.passed) throw new StepError('image check', check.reason ?? 'failed');
+    if (!check.passed || !check.imageId) throw new StepError('image check', check.reason ?? 'failed');
+    // Containers are made from the checked ID, not the tag: a re-tag after the check runs nothing unchecked.
+    const imageId = check.imageId;
+    jobs.setImage(job.id, imageId, check.imageDigest);
     this.checkStop(ex);
 
     const code = parseObjectPath(job.spec.algorithm.codeDir);
@@ -363,7 +378,7 @@ export class JobRunner {
       const id = await step('container creation', () =>
         engine.createContainer({
           name: `tc-${hostnames[i]}-${job.id}`,
-          image: job.spec.algorithm.imagePath,
+          image: imageId,
           cmd: ['/bin/sh', '-c', job.spec.algorithm.bootCommand],
           env: nodeEnvironment({ spec: job.spec, version: job.version, index: i, hostnames, dataUrl }),
           labels: labels(i),
@@ -374,6 +389,7 @@ export class JobRunner {
           gpus: flavor.gpus,
           networkMode,
           ...(ex.network ? { networkAliases: [hostnames[i]!] } : {}),
+          logMaxBytes: this.logMaxBytes(),
         }),
       );
       ex.containers[i] = id;

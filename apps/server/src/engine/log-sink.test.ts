@@ -29,7 +29,7 @@ describe('LogSink', () => {
   it('writes the first line after a quiet spell at once, and batches the lines that follow it', () => {
     vi.useFakeTimers();
     const { logs, job, stored } = setup();
-    const sink = new LogSink(logs, job.id, 0, 1000, 100);
+    const sink = new LogSink(logs, job.id, 0, { maxBatch: 1000, flushMs: 100 });
     sink.add('stdout', 'first');
     expect(stored()).toEqual(['first']);
     sink.add('stdout', 'second');
@@ -46,7 +46,7 @@ describe('LogSink', () => {
   it('writes a full batch without waiting, with sequence numbers that continue', () => {
     vi.useFakeTimers();
     const { logs, job, stored } = setup();
-    const sink = new LogSink(logs, job.id, 0, 3, 100);
+    const sink = new LogSink(logs, job.id, 0, { maxBatch: 3, flushMs: 100 });
     for (const t of ['a', 'b', 'c', 'd']) sink.add('stdout', t);
     expect(stored()).toEqual(['a', 'b', 'c', 'd']);
     sink.add('stdout', 'e');

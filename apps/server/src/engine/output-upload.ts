@@ -1,12 +1,26 @@
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
-import type { ObjectStore } from '../storage/object-store.js';
+import { ObjectStoreError, type ObjectStore } from '../storage/object-store.js';
 
 export interface UploadReport {
   files: number;
   bytes: number;
   /** Symlinks, hard links and devices in the outputs folder: not followed, not uploaded. */
   skipped: string[];
+  /** Files whose key the store refused (a name too long for it, say): not uploaded, listed. */
+  refused: string[];
+}
+
+/** S3's limit on a key, in bytes; a longer one is refused by every store, so it is not sent. */
+const MAX_KEY_BYTES = 1024;
+
+/**
+ * The store refused this one object's request as malformed (400: a key too long for it, a name
+ * it cannot hold) while the store itself works: that file is skipped and listed, the others go
+ * on. Denials, outages and other failures still fail the upload.
+ */
+function refusedKey(err: unknown): boolean {
+  return err instanceof ObjectStoreError && err.kind === 'failed' && err.httpStatus === 400;
 }
 
 /** Uploads in flight at once; small files are what this is for (each is one round trip). */
@@ -63,7 +77,7 @@ async function readWhole(stream: AsyncIterable<unknown>): Promise<Buffer> {
  * outputs' size. Resolves once every upload has finished; rejects on the first failure.
  */
 export async function uploadOutputs(archive: Readable, store: ObjectStore, bucket: string, prefix: string): Promise<UploadReport> {
-  const report: UploadReport = { files: 0, bytes: 0, skipped: [] };
+  const report: UploadReport = { files: 0, bytes: 0, skipped: [], refused: [] };
   const extract = tar.extract();
   const slots = new Slots();
   const uploads = new Set<Promise<void>>();
@@ -73,6 +87,10 @@ export async function uploadOutputs(archive: Readable, store: ObjectStore, bucke
       if (failed) return;
       failed = true;
       extract.destroy(err as Error);
+      // The engine holds the container while its archive response is open: a removal would
+      // wait for ever behind an archive nobody reads any more.
+      archive.unpipe(extract);
+      archive.destroy();
       reject(err as Error);
     };
     const track = (p: Promise<void>) => {
@@ -89,9 +107,19 @@ export async function uploadOutputs(archive: Readable, store: ObjectStore, bucke
       }
       const size = header.size ?? 0;
       const key = `${prefix}${relative}`;
+      if (Buffer.byteLength(key) > MAX_KEY_BYTES) {
+        report.refused.push(relative);
+        stream.on('end', next);
+        stream.resume();
+        return;
+      }
       const counted = () => {
         report.files += 1;
         report.bytes += size;
+      };
+      const orRefused = (err: unknown) => {
+        if (!refusedKey(err)) throw err;
+        report.refused.push(relative);
       };
       const whole = size <= WHOLE_FILE_MAX;
       (async () => {
@@ -111,21 +139,37 @@ export async function uploadOutputs(archive: Readable, store: ObjectStore, bucke
           track(
             store
               .upload(bucket, key, body)
-              .then(counted)
+              .then(counted, orRefused)
               .finally(() => slots.release(size, false)),
           );
           next();
           return;
         }
         // The tar can move on once this entry is read to its end; the last parts finish meanwhile.
-        const ended = new Promise<void>((r) => stream.once('end', r));
+        let done = false;
+        let read = false;
+        const ended = new Promise<void>((r) =>
+          stream.once('end', () => {
+            read = true;
+            r();
+          }),
+        );
         const upload = store
           .upload(bucket, key, Readable.from(stream))
-          .then(counted)
-          .finally(() => slots.release(0, true));
+          .then(counted, orRefused)
+          .finally(() => {
+            done = true;
+            slots.release(0, true);
+          });
         track(upload);
-        await Promise.race([ended, upload]);
-        if (!failed) next();
+        await Promise.race([ended, upload.catch(() => undefined)]);
+        if (failed) return;
+        // Refused before its body was read: the rest of the entry is read past, not sent.
+        if (done && !read) {
+          stream.resume();
+          await ended;
+        }
+        next();
       })().catch(fail);
     });
     extract.on('finish', () => {

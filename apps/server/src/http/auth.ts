@@ -1,5 +1,5 @@
 import fastifyCookie from '@fastify/cookie';
-import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -14,6 +14,7 @@ import {
   CreatedApiToken,
   CreateUserRequest,
   CSRF_HEADER,
+  PasswordChanged,
   Session,
   SetupRequest,
   SetupState,
@@ -127,7 +128,20 @@ export function accountRoutes(accounts: AccountService, opts: AuthOptions): Fast
     reply.setCookie(SESSION_COOKIE, signedIn.cookieValue, { path: '/', httpOnly: true, sameSite: 'strict', secure: secureFor(req) });
     return signedIn.session;
   };
-  const rateLimit = { max: opts.signInPerMinute, timeWindow: '1 minute' };
+  // Per username and client address: one address guessing at every account is held back account
+  // by account, and one account being guessed at from one address does not lock its owner out
+  // elsewhere. The key needs the body, so it is taken after parsing (preHandler). The address is
+  // req.ip: X-Forwarded-For counts only from a proxy TRUST_PROXY names. normalizeIP folds an
+  // IPv6 address to its /56, so rotating addresses within one allocation does not reset the count.
+  const rateLimit = {
+    max: opts.signInPerMinute,
+    timeWindow: '1 minute',
+    hook: 'preHandler' as const,
+    keyGenerator: (req: FastifyRequest) => {
+      const username = (req.body as { username?: unknown } | undefined)?.username;
+      return `${normalizeIP(req.ip)} ${typeof username === 'string' ? username : ''}`;
+    },
+  };
 
   return async (app) => {
     const tags = ['accounts'];
@@ -182,15 +196,13 @@ export function accountRoutes(accounts: AccountService, opts: AuthOptions): Fast
       {
         schema: {
           tags,
-          summary: 'Change your password (ends your other sessions)',
+          summary: 'Change your password: ends your other sessions, and your API tokens with revokeTokens',
           body: ChangePasswordRequest,
-          response: { 204: z.null(), ...errors },
+          response: { 200: PasswordChanged, ...errors },
         },
       },
-      async (req, reply) => {
-        await accounts.changePassword(actorOf(req), req.body);
-        return reply.clearCookie(SESSION_COOKIE, { path: '/' }).status(204).send(null);
-      },
+      // The session that authenticated this request stays (a token request keeps none).
+      async (req) => accounts.changePassword(actorOf(req), req.body, req.session ? req.cookies[SESSION_COOKIE] : undefined),
     );
 
     app.get('/auth/tokens', { schema: { tags, summary: 'Your API tokens', response: { 200: ApiTokenList } } }, async (req) =>

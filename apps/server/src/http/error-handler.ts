@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import type { ApiError } from '@tc/contracts';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, PaymentRequiredError, UnauthorizedError } from '../errors.js';
+import { StoreUnavailableError } from '../storage/object-store.js';
 
 /**
  * Every error becomes one JSON shape with the request id, in one place. Bad input is a 4xx that
@@ -26,6 +27,11 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (err instanceof PaymentRequiredError) return send(402, { error: err.code, message: err.message });
     if (err instanceof UnauthorizedError) return send(401, { error: err.code, message: err.message });
     if (err instanceof ForbiddenError) return send(403, { error: err.code, message: err.message });
+    // Not the request's fault and maybe brief: say which store and why, so the operator can act.
+    if (err instanceof StoreUnavailableError) {
+      req.log.warn({ err }, 'object store unavailable');
+      return send(503, { error: 'store_unavailable', message: err.message });
+    }
     // Fastify's own client errors (malformed JSON, wrong content type, body too large).
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return send(err.statusCode, { error: err.code ?? 'bad_request', message: err.message, fields: [{ path: '', message: err.message }] });

@@ -1,9 +1,11 @@
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { errorCodes } from 'fastify';
+import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ApiError, ImageCheckResult, ImageList, ImageRefRequest, LoadedImages, type PullEvent } from '@tc/contracts';
 import type { ImageService } from '../images/image-service.js';
 import { InvalidInputError } from '../errors.js';
+import { actorOf } from './auth.js';
 
 /** Image tarballs are large; this route alone lifts the 1 MiB body limit. */
 export const IMAGE_UPLOAD_LIMIT = 20 * 1024 ** 3;
@@ -57,19 +59,22 @@ export function imageRoutes(images: ImageService): FastifyPluginAsyncZod {
           tags,
           summary: 'Pull an image by reference, then check it',
           description:
-            'Answers 200 with application/x-ndjson: one PullEvent per line, `progress` lines, then one `done` (with the image and its verdict) or `error` line. An image already on the engine is not downloaded again. A bad body is a 400 (ApiError) before anything starts.',
+            'Answers 200 with application/x-ndjson: one PullEvent per line, `progress` lines, then one `done` (with the image and its verdict) or `error` line. An image already on the engine is not downloaded again. A bad body is a 400 (ApiError) before anything starts; a tag that belongs to another user or to the console (only admins may move those) is a 409 (ApiError), before anything is pulled.',
           body: ImageRefRequest,
-          // No response schema: the body is a stream, which the serializer never sees.
+          // The 200 body is a stream, which the serializer never sees; the refusals are JSON.
+          response: { 200: z.unknown().describe('application/x-ndjson: one PullEvent per line'), 400: ApiError, 409: ApiError },
         },
       },
       async (req, reply) => {
+        const actor = actorOf(req);
+        const claims = await images.mayMoveTag(actor, req.body.ref);
         const out = new PassThrough();
         // A client that goes away destroys the stream; the pull still finishes on the engine.
         out.on('error', () => undefined);
         const emit = (e: PullEvent): void => {
           if (!out.destroyed && !out.writableEnded) out.write(`${JSON.stringify(e)}\n`);
         };
-        void images.pull(req.body.ref, emit).finally(() => out.end());
+        void images.pull(actor, req.body.ref, claims, emit).finally(() => out.end());
         return (
           reply
             .header('content-type', 'application/x-ndjson; charset=utf-8')
@@ -87,8 +92,10 @@ export function imageRoutes(images: ImageService): FastifyPluginAsyncZod {
         schema: {
           tags,
           summary: 'Upload an image tarball (docker save format) as the raw request body; it is streamed to the engine, then checked',
+          description:
+            'Plain or gzip-compressed. A tag the archive names that belongs to another user or to the console (only admins may move those) is a 409 (ApiError): the engine never applies it.',
           consumes: TAR_TYPES,
-          response: { 200: LoadedImages, 400: ApiError, 413: ApiError, 415: ApiError },
+          response: { 200: LoadedImages, 400: ApiError, 409: ApiError, 413: ApiError, 415: ApiError },
         },
       },
       async (req, reply) => {
@@ -107,7 +114,7 @@ export function imageRoutes(images: ImageService): FastifyPluginAsyncZod {
         const limited = limitBytes(IMAGE_UPLOAD_LIMIT);
         body.on('error', (err) => limited.destroy(err));
         try {
-          return await images.load(body.pipe(limited));
+          return await images.load(actorOf(req), body.pipe(limited));
         } catch (err) {
           // Whatever the client has not sent yet is not worth reading.
           if (!body.readableEnded) reply.header('connection', 'close');

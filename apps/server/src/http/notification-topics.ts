@@ -47,7 +47,7 @@ export function notificationTopicRoutes(topics: NotificationService): FastifyPlu
           response: { 201: CreatedNotificationTopic, 400: ApiError, 409: ApiError },
         },
       },
-      async (req, reply) => reply.status(201).send(topics.create(actorOf(req), req.body)),
+      async (req, reply) => reply.status(201).send(await topics.create(actorOf(req), req.body)),
     );
 
     app.get(
@@ -111,13 +111,13 @@ export function notificationTopicRoutes(topics: NotificationService): FastifyPlu
       {
         schema: {
           tags,
-          summary: 'Subscribe an HTTP(S) webhook to the topic',
+          summary: 'Subscribe an HTTP(S) webhook to the topic; internal addresses are a 400 unless WEBHOOK_ALLOW_HOSTS lists them',
           params: NotificationTopicParams,
           body: AddSubscriptionRequest,
           response: { 201: NotificationSubscription, ...errors, 409: ApiError },
         },
       },
-      async (req, reply) => reply.status(201).send(topics.addSubscription(actorOf(req), req.params.name, req.body)),
+      async (req, reply) => reply.status(201).send(await topics.addSubscription(actorOf(req), req.params.name, req.body)),
     );
 
     app.delete(

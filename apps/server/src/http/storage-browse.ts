@@ -10,11 +10,10 @@ import {
   formatObjectPath,
 } from '@tc/contracts';
 import { NotFoundError } from '../errors.js';
-import type { ObjectStore } from '../storage/object-store.js';
-import { ObjectStoreError } from '../storage/s3-object-store.js';
+import { ObjectStoreError, type ObjectStore } from '../storage/object-store.js';
 
 const tags = ['object storage'];
-const errors = { 400: ApiError, 404: ApiError };
+const errors = { 400: ApiError, 404: ApiError, 503: ApiError };
 
 type Browser = Pick<ObjectStore, 'listBuckets' | 'listFolder' | 'upload'>;
 
@@ -23,7 +22,7 @@ async function inBucket<T>(bucket: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof ObjectStoreError && err.code === 'NoSuchBucket') throw new NotFoundError(`bucket ${bucket} does not exist`);
+    if (err instanceof ObjectStoreError && err.kind === 'not_found') throw new NotFoundError(`bucket ${bucket} does not exist`);
     throw err;
   }
 }
@@ -46,7 +45,7 @@ export function storageBrowseRoutes(store: Browser): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
       '/storage/buckets',
-      { schema: { tags, summary: 'Buckets these credentials can see', response: { 200: StorageBucketList } } },
+      { schema: { tags, summary: 'Buckets these credentials can see', response: { 200: StorageBucketList, 503: ApiError } } },
       async () => ({ items: (await store.listBuckets()).sort().map((name) => ({ name })) }),
     );
 

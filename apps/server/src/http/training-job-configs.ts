@@ -95,7 +95,7 @@ export function trainingJobConfigRoutes(configs: ConfigService): FastifyPluginAs
           summary: 'Create a training job from a saved configuration',
           params: TrainingJobConfigParams,
           body: CreateJobFromConfigRequest,
-          response: { 201: TrainingJob, 400: ApiError, 402: ApiError, 404: ApiError, 409: ApiError },
+          response: { 201: TrainingJob, 400: ApiError, 402: ApiError, 404: ApiError, 409: ApiError, 503: ApiError },
         },
       },
       async (req, reply) => reply.status(201).send(await configs.createJob(actorOf(req), req.params.name, req.body)),

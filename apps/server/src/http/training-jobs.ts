@@ -28,7 +28,7 @@ export function trainingJobRoutes(jobs: JobService): FastifyPluginAsyncZod {
           summary: 'Create a training job (the next version of its name)',
           body: CreateTrainingJobRequest,
           headers: CreateTrainingJobHeaders,
-          response: { 201: TrainingJob, 400: ApiError, 402: ApiError, 409: ApiError },
+          response: { 201: TrainingJob, 400: ApiError, 402: ApiError, 409: ApiError, 503: ApiError },
         },
       },
       async (req, reply) => reply.status(201).send(await jobs.create(actorOf(req), req.body, req.headers['idempotency-key'])),

@@ -3,11 +3,16 @@ import type { EngineImage, ImageCheckResult, ImageVerdict, LoadedImages, PullEve
 import { ImageArchiveError, type ContainerEngine, type ImageSummary } from '../engine/container-engine.js';
 import { checkImage } from '../engine/image-check.js';
 import type { ImageCheckRepository } from '../db/image-check-repository.js';
-import { InvalidInputError, NotFoundError } from '../errors.js';
+import type { ImageTagRepository } from '../db/image-tag-repository.js';
+import type { Actor } from '../accounts/actor.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
+import { ArchiveTagGuard, normalizeTag, type ArchiveTags } from './archive-tags.js';
+import { ImageRef } from '@tc/contracts';
 
 export interface ImageServiceDeps {
   engine: ContainerEngine;
   verdicts: ImageCheckRepository;
+  tags: ImageTagRepository;
   log: { error(obj: object, msg: string): void };
 }
 
@@ -41,10 +46,36 @@ export class ImageService {
   }
 
   /**
-   * Pulls the image (unless the engine already has it) and checks it, reporting through `emit`;
-   * never rejects: a failure is the last event, since the caller has already answered 200.
+   * Whether the actor may point `tag` at another image: admins may move any tag, users only their
+   * own or one that is not on the engine. A tag on the engine that no user holds was put there by
+   * the operator (the demo image, say) and belongs to the console. Resolves with whether the tag
+   * becomes the actor's; a ConflictError names the tag and its holder.
    */
-  async pull(ref: string, emit: (e: PullEvent) => void): Promise<void> {
+  async mayMoveTag(actor: Actor, ref: string, loadingId?: string): Promise<boolean> {
+    const tag = normalizeTag(ref);
+    if (tag === null) return false;
+    if (actor.admin) return true;
+    const owner = this.d.tags.owner(tag);
+    if (owner === actor.userId) return true;
+    if (owner !== null)
+      throw new ConflictError(
+        `the tag ${tag} belongs to another user; only they or an admin can point it at another image; choose another tag`,
+      );
+    const present = await this.d.engine.inspectImage(ref);
+    if (!present) return true;
+    // The same image again: nothing moves, and the tag stays the console's.
+    if (present.id === loadingId) return false;
+    throw new ConflictError(
+      `the tag ${tag} belongs to the console (an administrator put it on the engine); only an admin can point it at another image; choose another tag`,
+    );
+  }
+
+  /**
+   * Pulls the image (unless the engine already has it) and checks it, reporting through `emit`;
+   * never rejects: a failure is the last event, since the caller has already answered 200. The
+   * caller has checked mayMoveTag first, so a refusal is a 409, not a line.
+   */
+  async pull(actor: Actor, ref: string, claims: boolean, emit: (e: PullEvent) => void): Promise<void> {
     try {
       let pulled = false;
       if (await this.d.engine.inspectImage(ref)) {
@@ -56,6 +87,8 @@ export class ImageService {
         );
         pulled = true;
       }
+      const tag = normalizeTag(ref);
+      if (claims && tag) this.d.tags.record(tag, actor.userId, (await this.d.engine.inspectImage(ref))?.id ?? null);
       emit({ type: 'progress', status: `checking that the default user is UID 1101`, layer: null, current: null, total: null });
       const checked = await this.check(ref);
       emit({ type: 'done', ref, pulled, image: checked.image });
@@ -66,12 +99,25 @@ export class ImageService {
     }
   }
 
-  /** Streams a `docker save` tarball into the engine, then checks every image it held. */
-  async load(tar: Readable): Promise<LoadedImages> {
+  /**
+   * Streams a `docker save` tarball into the engine, then checks every image it held. The tags
+   * it sets are checked (mayMoveTag) before the engine sees them; see ArchiveTagGuard.
+   */
+  async load(actor: Actor, tar: Readable): Promise<LoadedImages> {
+    const claimed = new Set<string>();
+    const guard = new ArchiveTagGuard(tar, async (found: ArchiveTags) => {
+      for (const t of found.tags) {
+        if (!ImageRef.safeParse(t).success) {
+          throw new InvalidInputError([{ path: 'body', message: `the archive names the tag "${t}", which is not an image reference` }]);
+        }
+        if (await this.mayMoveTag(actor, t, found.imageIds.get(t))) claimed.add(normalizeTag(t)!);
+      }
+    });
     let refs: string[];
     try {
-      refs = await this.d.engine.loadImage(tar);
+      refs = await this.d.engine.loadImage(guard.output);
     } catch (err) {
+      if (guard.error instanceof ConflictError || guard.error instanceof InvalidInputError) throw guard.error;
       if (err instanceof ImageArchiveError) {
         throw new InvalidInputError([
           { path: 'body', message: `the engine could not load the upload as an image archive (docker save format): ${err.message}` },
@@ -86,6 +132,8 @@ export class ImageService {
     for (const ref of refs) {
       const r = await checkImage(ref, this.d);
       if (r.imageId) ids.add(r.imageId);
+      const tag = normalizeTag(ref);
+      if (tag && claimed.has(tag)) this.d.tags.record(tag, actor.userId, r.imageId);
     }
     const all = await this.d.engine.listImages();
     return { refs, items: all.filter((i) => ids.has(i.id)).map((i) => this.view(i)) };

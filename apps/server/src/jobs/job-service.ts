@@ -35,6 +35,7 @@ export interface JobServiceDeps {
 }
 
 export interface CreateHook {
+  /** Runs inside the create's write transaction (JobRepository.createOnce), so it must be synchronous. */
   check?(req: CreateTrainingJobRequest, actor: Actor): void;
   created?(job: JobRecord, actor: Actor): void;
 }
@@ -57,7 +58,6 @@ export class JobService {
     const placement = this.d.pools.place(req.resources);
     const checked = await checkStoragePaths(req, this.d.store, this.d.region);
     if (checked.errors.length) throw new InvalidInputError(checked.errors);
-    for (const h of this.d.createHooks ?? []) h.check?.(req, actor);
     const made = this.d.jobs.createOnce(
       {
         name: req.name,
@@ -75,7 +75,9 @@ export class JobService {
         ownerId: actor.userId,
       },
       idem,
-      { anyName: actor.admin },
+      // The checks and the insert are one transaction: two creates cannot both pass a check
+      // that only one of them should (the budget, a saved name), whichever process makes them.
+      { anyName: actor.admin, check: () => this.d.createHooks?.forEach((h) => h.check?.(req, actor)) },
     );
     // A concurrent request with the same key got there first.
     if (!made.created) return this.replay({ job: made.job, bodyHash: made.bodyHash ?? '' }, idem?.bodyHash ?? '');

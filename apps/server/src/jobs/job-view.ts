@@ -27,6 +27,8 @@ export function toTrainingJob(job: JobRecord, queuePosition: number | null, node
     reason: job.reason,
     queuePosition,
     spec: hideSecretValues(job.spec),
+    imageId: job.imageId,
+    imageDigest: job.imageDigest,
     createdAt: job.createdAt,
     startedAt: job.startedAt,
     endedAt: job.endedAt,

@@ -17,6 +17,10 @@ export interface JobRecord {
   endedAt: string | null;
   /** The user who made it; null only for jobs made before accounts existed and no admin yet. */
   ownerId: number | null;
+  /** The image ID the check passed at, which the containers run; null until then. */
+  imageId: string | null;
+  /** Its `repo@sha256:…` when it came from a registry. */
+  imageDigest: string | null;
 }
 
 export interface JobNodeRecord {

@@ -1,27 +1,18 @@
 import { parseObjectPath, type CreateTrainingJobRequest, type FieldError } from '@tc/contracts';
-import type { ObjectStore } from '../storage/object-store.js';
-
-/** What the store may tell us about a path that makes it unusable; other errors propagate. */
-interface StoreFailure {
-  notFound?: boolean;
-  denied?: boolean;
-}
-
-function isStoreFailure(err: unknown): err is Error & StoreFailure {
-  return err instanceof Error && ('notFound' in err || 'denied' in err);
-}
+import { ObjectStoreError, type ObjectStore } from '../storage/object-store.js';
 
 /**
  * Why a bucket cannot be used by this console (missing, unreadable, or in another region than
- * the console's), or null when it can. Other store failures (unreachable) propagate.
+ * the console's), or null when it can. Other store failures (StoreUnavailableError) propagate.
  */
 export async function bucketProblem(store: ObjectStore, bucket: string, region: string): Promise<string | null> {
   let actual: string;
   try {
     actual = await store.bucketRegion(bucket);
   } catch (err) {
-    if (isStoreFailure(err) && err.notFound) return `bucket ${bucket} does not exist`;
-    if (isStoreFailure(err) && err.denied) return `bucket ${bucket} cannot be read with the console’s credentials`;
+    if (err instanceof ObjectStoreError && err.kind === 'not_found') return `bucket ${bucket} does not exist`;
+    if (err instanceof ObjectStoreError && err.kind === 'denied') return `bucket ${bucket} cannot be read with the console’s credentials`;
+    // Unavailable (a 503 for the caller) or anything else: not a fault of the path.
     throw err;
   }
   return actual === region ? null : `bucket ${bucket} is in region ${actual}, but the console works in region ${region}`;

@@ -2,7 +2,7 @@ import type { NotificationRepository } from '../db/notification-repository.js';
 import type { JobRepository } from '../db/job-repository.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signature } from './signature.js';
 import { NOTIFICATION_EVENT_TYPE, retryDelayMs, type DueDelivery, type RetryPolicy } from './topic.js';
-import { describeSendError, type WebhookSender } from './webhook-sender.js';
+import { describeSendError, sendErrorDetail, type WebhookSender } from './webhook-sender.js';
 
 export interface DeliveryWorkerDeps {
   outbox: Pick<NotificationRepository, 'due' | 'nextDueAt' | 'recordAttempt' | 'secret'>;
@@ -119,10 +119,16 @@ export class DeliveryWorker {
     try {
       const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.d.retry.timeoutMs)]);
       httpStatus = await this.d.sender.post(delivery.url, delivery.body, headers, signal);
-      if (httpStatus < 200 || httpStatus > 299) error = `HTTP ${httpStatus}`;
+      if (httpStatus >= 300 && httpStatus <= 399) error = `HTTP ${httpStatus} (redirects are not followed)`;
+      else if (httpStatus < 200 || httpStatus > 299) error = `HTTP ${httpStatus}`;
     } catch (err) {
       if (this.shutdown.signal.aborted) return false;
       error = describeSendError(err, this.d.retry.timeoutMs);
+      // The socket's own words stay with the operator: users see only `error` (see describeSendError).
+      this.d.log.warn(
+        { deliveryId: delivery.id, url: delivery.url, attempt, detail: sendErrorDetail(err) },
+        `webhook attempt failed: ${error}`,
+      );
     }
     const durationMs = Math.max(0, Math.round(Date.now() - at.getTime()));
     const delivered = error === null;

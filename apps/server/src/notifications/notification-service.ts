@@ -20,10 +20,13 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import { newTopicSecret } from './signature.js';
 import { canAccess, ownerScope, type Actor } from '../accounts/actor.js';
 import { EVENT_OF_STATUS, NOTIFICATION_EVENT_TYPE, type SubscriptionRecord, type TopicRecord } from './topic.js';
+import type { WebhookAddressPolicy } from './address-policy.js';
 
 export interface NotificationServiceDeps {
   topics: NotificationRepository;
   jobs: Pick<JobRepository, 'addEvent'>;
+  /** Which webhook targets may be subscribed (internal addresses only when listed). */
+  addresses: Pick<WebhookAddressPolicy, 'subscriptionProblem'>;
   /** PUBLIC_URL, for the job's link in each message. */
   publicUrl: string;
   /** Called after deliveries were queued, so they go out now rather than at the next poll. */
@@ -64,7 +67,8 @@ export class NotificationService {
   }
 
   /** The only answer, with rotate, that carries the secret. */
-  create(actor: Actor, req: CreateNotificationTopicRequest): CreatedNotificationTopic {
+  async create(actor: Actor, req: CreateNotificationTopicRequest): Promise<CreatedNotificationTopic> {
+    await this.checkTargets((req.subscriptions ?? []).map((s, i) => ({ path: `subscriptions.${i}.url`, url: s.url })));
     const secret = newTopicSecret();
     const ok = this.d.topics.createTopic({
       name: req.name,
@@ -98,7 +102,10 @@ export class NotificationService {
     return { secret, secretRotatedAt: at };
   }
 
-  addSubscription(actor: Actor, name: string, req: AddSubscriptionRequest): NotificationSubscription {
+  async addSubscription(actor: Actor, name: string, req: AddSubscriptionRequest): Promise<NotificationSubscription> {
+    this.find(actor, name);
+    await this.checkTargets([{ path: 'url', url: req.url }]);
+    // Looked up again: the topic may have gone while the host name was being resolved.
     this.find(actor, name);
     const added = this.d.topics.addSubscription(name, req.url, new Date().toISOString());
     if (!added) throw new ConflictError(`topic ${name} already has a subscription to ${req.url}`);
@@ -192,6 +199,15 @@ export class NotificationService {
       `notification ${event} queued for ${n} subscription${n === 1 ? '' : 's'} of topic ${topic.name}`,
     );
     this.d.queued();
+  }
+
+  /** Internal addresses are refused here and again at each delivery (names can resolve elsewhere later). */
+  private async checkTargets(targets: { path: string; url: string }[]): Promise<void> {
+    const problems = await Promise.all(
+      targets.map(async (t) => ({ path: t.path, message: await this.d.addresses.subscriptionProblem(t.url) })),
+    );
+    const fields = problems.flatMap((p) => (p.message === null ? [] : [{ path: p.path, message: p.message }]));
+    if (fields.length) throw new InvalidInputError(fields);
   }
 
   private find(actor: Actor, name: string): TopicRecord {

@@ -28,8 +28,13 @@ export function createS3Client(settings: S3ClientSettings): S3Client {
     requestHandler: {
       // A store that is down should be reported in seconds, not after the OS's connect timeout.
       connectionTimeout: 5_000,
-      // Idle time on an open socket; a stalled server fails the call instead of hanging it.
-      requestTimeout: 120_000,
+      // Idle time on an open socket: a stalled server fails the call, a stream that still moves
+      // (a long upload or download) never does.
+      socketTimeout: 120_000,
+      // The handler's requestTimeout (time until the answer's headers) only logs a warning
+      // unless this is set. It is given per call by S3ObjectStore to calls without a streamed
+      // body; none is set here, so a large part's upload is never cut short.
+      throwOnRequestTimeout: true,
     },
   });
 

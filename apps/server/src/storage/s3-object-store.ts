@@ -13,7 +13,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { ObjectInfo, ObjectStore } from './object-store.js';
+import { ObjectStoreError, StoreUnavailableError, type ObjectInfo, type ObjectStore, type StoreFailureKind } from './object-store.js';
 
 /**
  * The store's own error code (NoSuchBucket, NoSuchKey, AccessDenied, SignatureDoesNotMatch,
@@ -31,6 +31,8 @@ const DENIED = new Set([
   'AllAccessDisabled',
 ]);
 
+const NOT_FOUND = new Set(['NoSuchBucket', 'NoSuchKey', 'NotFound']);
+
 /** Errors with these codes (from Node or the SDK) mean no HTTP answer was received. */
 const TRANSPORT = new Set([
   'ECONNREFUSED',
@@ -45,42 +47,23 @@ const TRANSPORT = new Set([
   'RequestTimeout',
 ]);
 
-/**
- * Every failure of the S3 store, with a message that says what was attempted on what, e.g.
- * "GetObject s3://demo/data/a.csv: NoSuchKey: The specified key does not exist. (HTTP 404)".
- */
-export class ObjectStoreError extends Error {
-  override readonly name = 'ObjectStoreError';
-
-  constructor(
-    readonly operation: string,
-    readonly bucket: string | undefined,
-    readonly key: string | undefined,
-    readonly code: ObjectStoreErrorCode,
-    readonly storeMessage: string,
-    readonly httpStatus: number | undefined,
-    options?: { cause?: unknown },
-  ) {
-    const target = bucket === undefined ? '' : ` s3://${bucket}/${key ?? ''}`;
-    const detail = storeMessage && storeMessage !== code ? `: ${storeMessage}` : '';
-    super(`${operation}${target}: ${code}${detail}${httpStatus ? ` (HTTP ${httpStatus})` : ''}`, options);
-  }
-
-  /** The store answered and refused the credentials or the permission (403-style). */
-  get denied(): boolean {
-    return DENIED.has(this.code) || this.httpStatus === 403;
-  }
-
-  /** What the store does not have: a missing bucket or key. */
-  get notFound(): boolean {
-    return this.code === 'NoSuchBucket' || this.code === 'NoSuchKey' || this.code === 'NotFound';
-  }
-}
-
 export interface S3ObjectStoreOptions {
   /** MaxKeys per listing request; stores cap it at 1000. Smaller values are for tests. */
   pageSize?: number;
+  /**
+   * How long each attempt of a call without a streamed body (listing, bucket location, head,
+   * delete, the headers of a download) may wait for the store's answer; the client makes 3
+   * attempts. Smaller values are for tests.
+   */
+  callTimeoutMs?: number;
 }
+
+/**
+ * A store that accepts connections but never answers must fail these calls (and the API request
+ * waiting on them, with a 503) in bounded time. A page of 1000 keys takes well under a second on
+ * every store tried; 10 s leaves room for a busy one.
+ */
+const CALL_TIMEOUT_MS = 10_000;
 
 const PART_SIZE = 8 * 1024 * 1024;
 const QUEUE_SIZE = 4;
@@ -88,20 +71,24 @@ const QUEUE_SIZE = 4;
 /** The ObjectStore port over any S3-compatible endpoint (see s3-client.ts for the client). */
 export class S3ObjectStore implements ObjectStore {
   private readonly pageSize: number;
+  /** Per-attempt deadline for the answer's headers; streamed bodies are bounded by the client's idle timeout. */
+  private readonly bounded: { requestTimeout: number };
+  private endpoint: string | undefined;
 
   constructor(
     readonly client: S3Client,
     options: S3ObjectStoreOptions = {},
   ) {
     this.pageSize = options.pageSize ?? 1000;
+    this.bounded = { requestTimeout: options.callTimeoutMs ?? CALL_TIMEOUT_MS };
   }
 
   async ping(): Promise<void> {
-    await this.call('ListBuckets', undefined, undefined, () => this.client.send(new ListBucketsCommand({})));
+    await this.call('ListBuckets', undefined, undefined, () => this.client.send(new ListBucketsCommand({}), this.bounded));
   }
 
   async listBuckets(): Promise<string[]> {
-    const out = await this.call('ListBuckets', undefined, undefined, () => this.client.send(new ListBucketsCommand({})));
+    const out = await this.call('ListBuckets', undefined, undefined, () => this.client.send(new ListBucketsCommand({}), this.bounded));
     return (out.Buckets ?? []).flatMap((b) => (b.Name ? [b.Name] : []));
   }
 
@@ -117,6 +104,7 @@ export class S3ObjectStore implements ObjectStore {
               ? { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }
               : {}),
           }),
+          this.bounded,
         ),
       );
     } catch (err) {
@@ -131,7 +119,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async bucketRegion(bucket: string): Promise<string> {
     const out = await this.call('GetBucketLocation', bucket, undefined, () =>
-      this.client.send(new GetBucketLocationCommand({ Bucket: bucket })),
+      this.client.send(new GetBucketLocationCommand({ Bucket: bucket }), this.bounded),
     );
     const location: string = out.LocationConstraint ?? '';
     if (location === '') return 'us-east-1';
@@ -153,6 +141,7 @@ export class S3ObjectStore implements ObjectStore {
             ContinuationToken: token,
             StartAfter: startAfter,
           }),
+          this.bounded,
         ),
       );
       const contents = out.Contents ?? [];
@@ -180,6 +169,7 @@ export class S3ObjectStore implements ObjectStore {
       const out = await this.call('ListObjectsV2', bucket, prefix, () =>
         this.client.send(
           new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/', MaxKeys: this.pageSize, ContinuationToken: token }),
+          this.bounded,
         ),
       );
       for (const p of out.CommonPrefixes ?? []) if (p.Prefix) folders.add(p.Prefix);
@@ -196,7 +186,10 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async getStream(bucket: string, key: string, expect?: { etag: string }): Promise<Readable> {
-    const out = await this.call('GetObject', bucket, key, () => this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
+    // The deadline ends when the headers arrive; the body may then stream for as long as it flows.
+    const out = await this.call('GetObject', bucket, key, () =>
+      this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), this.bounded),
+    );
     const body: unknown = out.Body;
     if (!(body instanceof Readable)) throw this.fail('GetObject', bucket, key, 'InvalidResponse', 'the response has no readable body');
     // Compared here rather than sent as If-Match, which not every S3-compatible store honours.
@@ -214,7 +207,9 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async deleteObject(bucket: string, key: string): Promise<void> {
-    await this.call('DeleteObject', bucket, key, () => this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
+    await this.call('DeleteObject', bucket, key, () =>
+      this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), this.bounded),
+    );
   }
 
   async upload(bucket: string, key: string, body: Readable | Buffer | string, contentType?: string): Promise<void> {
@@ -246,7 +241,7 @@ export class S3ObjectStore implements ObjectStore {
 
   private async canAccess(bucket: string): Promise<boolean> {
     try {
-      await this.client.send(new HeadBucketCommand({ Bucket: bucket }));
+      await this.client.send(new HeadBucketCommand({ Bucket: bucket }), this.bounded);
       return true;
     } catch {
       return false;
@@ -257,12 +252,26 @@ export class S3ObjectStore implements ObjectStore {
     try {
       return await fn();
     } catch (err) {
-      throw toStoreError(operation, bucket, key, err);
+      throw toStoreError(operation, bucket, key, err, await this.endpointUrl());
     }
   }
 
+  /** The endpoint as configured, for messages that must name the store. */
+  private async endpointUrl(): Promise<string> {
+    if (this.endpoint === undefined) {
+      const configured = await this.client.config.endpoint?.();
+      if (configured) {
+        const { protocol, hostname, port, path } = configured;
+        this.endpoint = `${protocol}//${hostname}${port ? `:${port}` : ''}${path && path !== '/' ? path : ''}`;
+      } else {
+        this.endpoint = `https://s3.${await this.client.config.region()}.amazonaws.com`;
+      }
+    }
+    return this.endpoint;
+  }
+
   private fail(operation: string, bucket: string, key: string, code: string, message: string): ObjectStoreError {
-    return new ObjectStoreError(operation, bucket, key, code, message, undefined);
+    return new ObjectStoreError('failed', operation, bucket, key, code, message, undefined);
   }
 }
 
@@ -284,38 +293,72 @@ interface SdkErrorShape {
   errors?: unknown;
 }
 
-/** Turns whatever the SDK, lib-storage or Node threw into an ObjectStoreError. */
-export function toStoreError(operation: string, bucket: string | undefined, key: string | undefined, err: unknown): ObjectStoreError {
+/**
+ * Turns whatever the SDK, lib-storage or Node threw into an ObjectStoreError: no answer at all or
+ * a 5xx is a StoreUnavailableError naming `endpoint`; the store's refusals keep its own code.
+ */
+export function toStoreError(
+  operation: string,
+  bucket: string | undefined,
+  key: string | undefined,
+  err: unknown,
+  endpoint = 'the configured endpoint',
+): ObjectStoreError {
   if (err instanceof ObjectStoreError) return err;
   const e = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as SdkErrorShape;
   const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
-  const message = typeof e.message === 'string' ? e.message : '';
-  const transport = transportCode(e);
+  const message = messageOf(e);
+  const transport = transportFailure(e);
   if (transport && !status) {
-    return new ObjectStoreError(operation, bucket, key, 'Unreachable', `${transport}${message ? `: ${message}` : ''}`, undefined, {
-      cause: err,
-    });
+    return new StoreUnavailableError(endpoint, transport, operation, bucket, key, 'Unreachable', undefined, { cause: err });
   }
   let code = [e.Code, e.code, e.name].find((c): c is string => typeof c === 'string' && c !== '' && c !== 'Error') ?? 'Error';
   // Bodiless answers (HEAD, some proxies) carry no code: name it after the status.
   if (code === 'Unknown' || code === 'UnknownError')
     code = status === 404 ? 'NotFound' : status === 403 ? 'AccessDenied' : `HTTP${status ?? ''}`;
   const storeMessage = message === 'UnknownError' ? '' : message;
-  return new ObjectStoreError(operation, bucket, key, code, storeMessage, status, { cause: err });
+  // The store's own failure (InternalError, ServiceUnavailable, SlowDown, a proxy's 502/504),
+  // left after the client's retries: not the request's fault, and it may pass.
+  if (status !== undefined && status >= 500) {
+    const reason = `${code}${storeMessage && storeMessage !== code ? `: ${storeMessage}` : ''} (HTTP ${status})`;
+    return new StoreUnavailableError(endpoint, reason, operation, bucket, key, code, status, { cause: err });
+  }
+  return new ObjectStoreError(kindOf(code, status), operation, bucket, key, code, storeMessage, status, { cause: err });
 }
 
-function transportCode(e: SdkErrorShape): string | undefined {
+function kindOf(code: string, status: number | undefined): StoreFailureKind {
+  if (NOT_FOUND.has(code)) return 'not_found';
+  if (DENIED.has(code) || status === 403) return 'denied';
+  return 'failed';
+}
+
+/** Why no answer came back, in words ("connect ECONNREFUSED 127.0.0.1:9000"), or undefined when one did. */
+function transportFailure(e: SdkErrorShape): string | undefined {
   for (let cur: unknown = e, depth = 0; cur && typeof cur === 'object' && depth < 5; depth++) {
     const c = cur as SdkErrorShape;
-    for (const v of [c.code, c.name]) if (typeof v === 'string' && TRANSPORT.has(v)) return v;
+    const code = [c.code, c.name].find((v): v is string => typeof v === 'string' && TRANSPORT.has(v));
+    if (code) return describeTransport(code, messageOf(c)) ?? describeTransport(code, messageOf(e)) ?? code;
     // Node's happy-eyeballs connect failures come as an AggregateError of the attempts.
     if (Array.isArray(c.errors)) {
-      const inner = c.errors.map((x) => transportCode(x as SdkErrorShape)).find(Boolean);
+      const inner = c.errors.map((x) => transportFailure(x as SdkErrorShape)).find(Boolean);
       if (inner) return inner;
     }
     cur = c.cause;
   }
   return undefined;
+}
+
+function messageOf(e: SdkErrorShape): string {
+  return typeof e.message === 'string' ? e.message : '';
+}
+
+/** The handler's messages, without its package prefix; its request deadline said plainly. */
+function describeTransport(code: string, message: string): string | undefined {
+  const text = message.replace(/^@smithy\/node-http-handler - /, '').replace(/^\[(ERROR|WARN)\] /, '');
+  if (!text) return undefined;
+  const deadline = /exceeded the configured (\d+) ms requestTimeout/.exec(text);
+  if (deadline) return `no answer within ${deadline[1]} ms (${code})`;
+  return text.includes(code) ? text : `${code}: ${text}`;
 }
 
 function unquote(etag: string): string {

@@ -10,7 +10,8 @@ import { NotificationRepository } from '../../src/db/notification-repository.js'
 import { DeliveryWorker } from '../../src/notifications/delivery-worker.js';
 import { NotificationService } from '../../src/notifications/notification-service.js';
 import { retryDelayMs, type RetryPolicy } from '../../src/notifications/topic.js';
-import { FetchWebhookSender } from '../../src/notifications/webhook-sender.js';
+import { HttpWebhookSender } from '../../src/notifications/webhook-sender.js';
+import { WebhookAddressPolicy } from '../../src/notifications/address-policy.js';
 import { verifySignature } from '../../src/notifications/signature.js';
 import { waitFor } from '../support/console.js';
 import { startReceiver, type Receiver } from './receiver.js';
@@ -28,9 +29,11 @@ let receiver: Receiver;
 const workers: DeliveryWorker[] = [];
 const quiet = { warn: () => undefined };
 const policy: RetryPolicy = { baseMs: 50, maxDelayMs: 1000, maxAttempts: 5, timeoutMs: 1000, pollMs: 20 };
+/** The receiver is on loopback, which webhooks reach only when allowed. */
+const addresses = new WebhookAddressPolicy(['127.0.0.1']);
 
 function worker(): DeliveryWorker {
-  const w = new DeliveryWorker({ outbox: topics, jobs, sender: new FetchWebhookSender(), retry: policy, log: quiet });
+  const w = new DeliveryWorker({ outbox: topics, jobs, sender: new HttpWebhookSender(addresses), retry: policy, log: quiet });
   workers.push(w);
   return w;
 }
@@ -64,7 +67,7 @@ beforeAll(async () => {
   db = openDatabase(path.join(dir, 'console.db'));
   jobs = new JobRepository(db);
   topics = new NotificationRepository(db);
-  service = new NotificationService({ topics, jobs, publicUrl: 'http://localhost:8080', queued: () => undefined, log: quiet });
+  service = new NotificationService({ topics, jobs, addresses, publicUrl: 'http://localhost:8080', queued: () => undefined, log: quiet });
   jobs.onTransition((t) => service.onTransition(t));
   receiver = await startReceiver();
 });
@@ -78,8 +81,8 @@ afterAll(async () => {
 });
 
 describe('the outbox', () => {
-  it('holds the message from the moment the status changes, before any worker runs', () => {
-    const { secret } = service.create(admin, { name: 'direct', subscriptions: [{ url: receiver.url }] });
+  it('holds the message from the moment the status changes, before any worker runs', async () => {
+    const { secret } = await service.create(admin, { name: 'direct', subscriptions: [{ url: receiver.url }] });
     expect(secret).toBeTruthy();
     const j = job('direct');
     expect(jobs.transition(j.id, 'Initializing', 'Running', { startedAt: new Date().toISOString() })).toBe(true);
@@ -105,7 +108,7 @@ describe('the outbox', () => {
 
   it('cancels pending deliveries to a subscription that is removed', async () => {
     receiver.respond = () => 500;
-    const t = service.create(admin, { name: 'cancel', subscriptions: [{ url: receiver.url }] });
+    const t = await service.create(admin, { name: 'cancel', subscriptions: [{ url: receiver.url }] });
     const j = job('cancel');
     jobs.transition(j.id, 'Initializing', 'Running');
     worker().start();
@@ -120,7 +123,7 @@ describe('the outbox', () => {
   });
 
   it('still delivers for a job deleted meanwhile, without writing on another job’s timeline', async () => {
-    service.create(admin, { name: 'orphan', subscriptions: [{ url: receiver.url }] });
+    await service.create(admin, { name: 'orphan', subscriptions: [{ url: receiver.url }] });
     const j = job('orphan');
     jobs.transition(j.id, 'Initializing', 'Running');
     jobs.transition(j.id, 'Running', 'Successful', { endedAt: new Date().toISOString() });

@@ -17,6 +17,8 @@ export interface Receiver {
   url: string;
   received: Received[];
   respond: (nth: number, req: { headers: IncomingHttpHeaders; body: string }) => number;
+  /** Sent as `Location` with every answer when set, so a 3xx redirects there. */
+  location?: string;
   close(): Promise<void>;
 }
 
@@ -29,7 +31,9 @@ export async function startReceiver(path = '/hook'): Promise<Receiver> {
       const body = Buffer.concat(chunks).toString('utf8');
       const status = r.respond(r.received.length + 1, { headers: req.headers, body });
       r.received.push({ at: Date.now(), headers: req.headers, body, status });
-      res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'not now');
+      res
+        .writeHead(status, { 'content-type': 'text/plain', ...(r.location ? { location: r.location } : {}) })
+        .end(status < 300 ? 'ok' : 'not now');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

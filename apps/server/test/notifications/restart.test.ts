@@ -41,6 +41,8 @@ async function open(): Promise<Console> {
     NOTIFY_RETRY_BASE_MS: '200',
     NOTIFY_MAX_ATTEMPTS: '20',
     NOTIFY_POLL_MS: '50',
+    // The receiver listens on loopback, which webhooks reach only when allowed.
+    WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
     ADMIN_PASSWORD: TEST_ADMIN.password,
   });
   const db = openDatabase(path.join(dataDir, 'console.db'));

@@ -5,7 +5,8 @@ import { startTestConsole, uploadText, type TestConsole } from '../support/conso
 let tc: TestConsole;
 
 beforeAll(async () => {
-  tc = await startTestConsole('embedded');
+  // One test subscribes a loopback URL, which is refused unless allowed.
+  tc = await startTestConsole('embedded', { WEBHOOK_ALLOW_HOSTS: '127.0.0.1' });
   await uploadText(tc.store, 'jobs', { 'code/run.sh': 'true', 'data/a.txt': 'A' });
 });
 afterAll(async () => {

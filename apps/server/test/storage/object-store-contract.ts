@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import { DeleteObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client, type S3ClientSettings } from '../../src/storage/s3-client.js';
-import { ObjectStoreError, S3ObjectStore } from '../../src/storage/s3-object-store.js';
+import { ObjectStoreError } from '../../src/storage/object-store.js';
+import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
 
 export interface RunningStore extends S3ClientSettings {
   stop(): Promise<void>;

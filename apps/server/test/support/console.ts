@@ -8,7 +8,7 @@ import { openDatabase } from '../../src/db/database.js';
 import { createDockerClient, DockerEngine } from '../../src/engine/docker/docker-engine.js';
 import { startEmbeddedS3 } from '../../src/storage/embedded/embedded-s3.js';
 import { createS3Client } from '../../src/storage/s3-client.js';
-import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
+import { S3ObjectStore, type S3ObjectStoreOptions } from '../../src/storage/s3-object-store.js';
 import { startSwift } from './swift.js';
 import { apiToken, injectWithToken, TEST_ADMIN } from './accounts.js';
 
@@ -21,8 +21,12 @@ export interface TestConsole {
   adminToken: string;
   /** Inject without any credentials. */
   anonymous: FastifyInstance['inject'];
+  /** The object store's address as the console uses it. */
+  storeEndpoint: string;
   /** Takes the object store down (fault tests); close() still cleans up. */
   stopStore(): Promise<void>;
+  /** Brings a stopped embedded store back on the same address with the same objects. */
+  restartStore(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -36,13 +40,16 @@ let nextPort = 19100 + Math.floor(Math.random() * 500);
 export async function startTestConsole(
   kind: 'embedded' | 'swift',
   env: Record<string, string> = {},
-  opts: { signIn: boolean } = { signIn: true },
+  opts: {
+    signIn: boolean;
+    /** The console talks to this address instead of the store started for it (fault tests). */
+    storeEndpoint?: string;
+    storeOptions?: S3ObjectStoreOptions;
+  } = { signIn: true },
 ): Promise<TestConsole> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tc-test-'));
-  const s3 =
-    kind === 'swift'
-      ? await startSwift()
-      : await startEmbeddedS3({ port: nextPort++, dir: path.join(dataDir, 's3'), accessKeyId: 'TESTKEY', secretAccessKey: 'TESTSECRET' });
+  const embedded = { port: nextPort++, dir: path.join(dataDir, 's3'), accessKeyId: 'TESTKEY', secretAccessKey: 'TESTSECRET' };
+  let s3 = kind === 'swift' ? await startSwift() : await startEmbeddedS3(embedded);
   const config = loadConfig({
     DATA_DIR: dataDir,
     S3_REGION: s3.region,
@@ -53,7 +60,13 @@ export async function startTestConsole(
     ...env,
   });
   const store = new S3ObjectStore(
-    createS3Client({ endpoint: s3.endpoint, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }),
+    createS3Client({
+      endpoint: opts.storeEndpoint ?? s3.endpoint,
+      region: s3.region,
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
+    }),
+    opts.storeOptions,
   );
   const engine = new DockerEngine(createDockerClient());
   const db = openDatabase(path.join(dataDir, 'console.db'));
@@ -69,26 +82,58 @@ export async function startTestConsole(
     dataDir,
     adminToken,
     anonymous,
+    storeEndpoint: opts.storeEndpoint ?? s3.endpoint,
     stopStore: () => s3.stop(),
+    async restartStore() {
+      if (kind !== 'embedded') throw new Error('only the embedded store can be restarted');
+      await s3.stop();
+      s3 = await startEmbeddedS3(embedded);
+    },
     async close() {
-      // Queued jobs start as others end; wait until nothing is left to start or finish.
-      for (;;) {
+      // Queued jobs start as others end; wait until nothing is left to start or finish, but not
+      // for ever: a job that never ends is a defect, and the message names it.
+      let stuck: Error | null = null;
+      try {
+        await waitFor('the console to settle', () => openJobs(app).then((open) => open.length === 0), CLOSE_WAIT_MS);
         await app.runner.idle();
-        const open = ['Queuing', 'Initializing', 'Running', 'Stopping'].map(
-          async (status) => (await app.inject({ url: `/api/v1/training-jobs?status=${status}&pageSize=1` })).json().total as number,
-        );
-        if ((await Promise.all(open)).every((n) => n === 0)) break;
-        await new Promise((r) => setTimeout(r, 100));
+      } catch {
+        const open = await openJobs(app);
+        stuck = new Error(`close: jobs still open after ${CLOSE_WAIT_MS / 1000} s: ${open.join('; ') || '(none; the runner still busy)'}`);
       }
       await app.close();
       db.close();
       await s3.stop();
       rmSync(dataDir, { recursive: true, force: true });
+      if (stuck) throw stuck;
     },
   };
 }
 
-/** Polls until the condition holds or the deadline passes; never a fixed sleep. */
+/** How long close() waits for the console's jobs to end before it names them and gives up. */
+const CLOSE_WAIT_MS = 90_000;
+
+/** Each job not yet ended, as "name version status (last event: …)". */
+async function openJobs(app: FastifyInstance): Promise<string[]> {
+  const out: string[] = [];
+  for (const status of ['Queuing', 'Initializing', 'Running', 'Stopping']) {
+    const page = (await app.inject({ url: `/api/v1/training-jobs?status=${status}&pageSize=100` })).json() as {
+      items: { name: string; version: string }[];
+    };
+    for (const j of page.items) {
+      const full = (await app.inject({ url: `/api/v1/training-jobs/${j.name}/versions/${j.version}` })).json() as {
+        events: { type: string; message: string }[];
+      };
+      const last = full.events.at(-1);
+      out.push(`${j.name} ${j.version} ${status}${last ? ` (last event: ${last.type}: ${last.message})` : ''}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * Polls until the condition holds or the deadline passes; never a fixed sleep. The error names
+ * what it waited for, so a test that gives up says why.
+ */
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 60000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

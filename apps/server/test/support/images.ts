@@ -29,9 +29,9 @@ export function testDocker(): Dockerode {
 
 export type TestImageKind = 'user1101' | 'root';
 
-/** A busybox image whose default user is 1101 (what the product requires) or root. */
+/** A busybox image whose default user is 1101:1101 (what the product requires: UID 1101, not group 0) or root. */
 export async function buildTestImage(kind: TestImageKind, tag = `tc-test/${kind}:${TEST_RUN}`): Promise<string> {
-  await buildBusyboxImage(testDocker(), { tag, user: kind === 'user1101' ? '1101' : null, labels: { ...TEST_LABELS } });
+  await buildBusyboxImage(testDocker(), { tag, user: kind === 'user1101' ? '1101:1101' : null, labels: { ...TEST_LABELS } });
   return tag;
 }
 

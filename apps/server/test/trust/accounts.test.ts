@@ -159,9 +159,10 @@ describe('authentication', () => {
     expect(revoked.json().message).toMatch(/not valid/);
   });
 
-  it('changes a password: the old one stops working and the sessions end', async () => {
+  it('changes a password: the old one stops working, the other sessions end, this one stays', async () => {
     const carol = await createUser(tc.app, tc.adminToken, 'carol');
     const { cookie } = await signIn(tc.app, 'carol', 'carol-password-1');
+    const here = await signIn(tc.app, 'carol', 'carol-password-1');
     const wrong = await tc.app.inject({
       method: 'POST',
       url: '/api/v1/auth/password',
@@ -178,16 +179,40 @@ describe('authentication', () => {
     });
     expect(short.statusCode).toBe(400);
     expect(short.json().fields[0]).toMatchObject({ path: 'newPassword', message: expect.stringMatching(/at least 10/) });
+    // Made in a browser session: that session stays, the other one ends, the token keeps working.
     const ok = await tc.app.inject({
       method: 'POST',
       url: '/api/v1/auth/password',
-      headers: as(carol),
+      headers: { cookie: here.cookie, 'x-csrf-token': here.session.csrfToken },
       payload: { currentPassword: 'carol-password-1', newPassword: 'carol-password-2' },
     });
-    expect(ok.statusCode).toBe(204);
+    expect(ok.statusCode).toBe(200);
+    // The sign-in createUser made for the token, and `cookie`.
+    expect(ok.json()).toEqual({ sessionsEnded: 2, tokensRevoked: 0 });
+    expect(ok.cookies.find((c) => c.name === 'tc_session')).toBeUndefined();
     expect((await tc.app.inject({ url: '/api/v1/auth/session', headers: { cookie } })).statusCode).toBe(401);
+    expect((await tc.app.inject({ url: '/api/v1/auth/session', headers: { cookie: here.cookie } })).statusCode).toBe(200);
+    expect((await tc.app.inject({ url: '/api/v1/auth/tokens', headers: as(carol) })).statusCode).toBe(200);
     await expect(signIn(tc.app, 'carol', 'carol-password-1')).rejects.toThrow(/401/);
     await signIn(tc.app, 'carol', 'carol-password-2');
+
+    // With revokeTokens every token goes, the one making the request too; a session made with none stays.
+    const bad = await tc.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/password',
+      headers: as(carol),
+      payload: { currentPassword: 'carol-password-2', newPassword: 'carol-password-3', revokeTokens: 'yes' },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().fields[0].path).toBe('revokeTokens');
+    const again = await tc.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/password',
+      headers: as(carol),
+      payload: { currentPassword: 'carol-password-2', newPassword: 'carol-password-3', revokeTokens: true },
+    });
+    expect(again.json()).toEqual({ sessionsEnded: 2, tokensRevoked: 1 });
+    expect((await tc.app.inject({ url: '/api/v1/auth/tokens', headers: as(carol) })).statusCode).toBe(401);
   });
 });
 
@@ -201,14 +226,67 @@ describe('sign-in rate limit', () => {
     await limited.close();
   });
 
-  it('rate-limits sign-in per client address: the 11th attempt in a minute is a 429 even with the right password', async () => {
-    const attempt = (password: string, remoteAddress: string) =>
-      limited.anonymous({ method: 'POST', url: '/api/v1/auth/sign-in', payload: { username: 'admin', password }, remoteAddress });
+  it('rate-limits sign-in per username and client address: the 11th attempt in a minute is a 429 even with the right password', async () => {
+    const attempt = (password: string, remoteAddress: string, username = 'admin') =>
+      limited.anonymous({ method: 'POST', url: '/api/v1/auth/sign-in', payload: { username, password }, remoteAddress });
     for (let i = 0; i < 10; i++) expect((await attempt('wrong-password', '192.0.2.10')).statusCode).toBe(401);
     const refused = await attempt(TEST_ADMIN.password, '192.0.2.10');
     expect(refused.statusCode).toBe(429);
     expect(refused.json().message).toMatch(/too many sign-in attempts/);
+    // The owner elsewhere is not locked out, and the address is not locked out of other accounts.
     expect((await attempt(TEST_ADMIN.password, '192.0.2.11')).statusCode).toBe(200);
+    const other = await attempt('wrong-password', '192.0.2.10', 'bob');
+    expect(other.statusCode).toBe(401);
+    expect(other.json().message).toBe('wrong username or password');
+  });
+
+  it('ignores X-Forwarded-For without TRUST_PROXY', async () => {
+    const attempt = (forwardedFor: string) =>
+      limited.anonymous({
+        method: 'POST',
+        url: '/api/v1/auth/sign-in',
+        payload: { username: 'carol', password: 'wrong-password' },
+        remoteAddress: '192.0.2.20',
+        headers: { 'x-forwarded-for': forwardedFor },
+      });
+    for (let i = 0; i < 10; i++) expect((await attempt(`198.51.100.${i + 1}`)).statusCode).toBe(401);
+    expect((await attempt('198.51.100.99')).statusCode).toBe(429);
+  });
+});
+
+describe('sign-in rate limit behind a trusted proxy (TRUST_PROXY)', () => {
+  let proxied: TestConsole;
+  beforeAll(async () => {
+    proxied = await startTestConsole('embedded', { SIGN_IN_PER_MINUTE: '10', TRUST_PROXY: '192.0.2.1' }, { signIn: false });
+  });
+  afterAll(async () => {
+    injectWithToken(proxied.app, await apiToken(proxied.app, TEST_ADMIN.username, TEST_ADMIN.password));
+    await proxied.close();
+  });
+
+  it('keys the limit on the address the proxy forwards, and the audit log records that address', async () => {
+    const attempt = (forwardedFor: string, username = 'alice', remoteAddress = '192.0.2.1') =>
+      proxied.anonymous({
+        method: 'POST',
+        url: '/api/v1/auth/sign-in',
+        payload: { username, password: 'wrong-password' },
+        remoteAddress,
+        headers: { 'x-forwarded-for': forwardedFor },
+      });
+    for (let i = 0; i < 10; i++) expect((await attempt('198.51.100.7')).statusCode).toBe(401);
+    expect((await attempt('198.51.100.7')).statusCode).toBe(429);
+    // Another client behind the same proxy, and another user from the same client, still get an answer.
+    expect((await attempt('198.51.100.8')).statusCode).toBe(401);
+    expect((await attempt('198.51.100.7', 'bob')).statusCode).toBe(401);
+    // A header from an address that is not the proxy is not believed: that client is the one limited.
+    for (let i = 0; i < 10; i++) expect((await attempt(`203.0.113.${i + 1}`, 'carol', '192.0.2.50')).statusCode).toBe(401);
+    expect((await attempt('203.0.113.99', 'carol', '192.0.2.50')).statusCode).toBe(429);
+
+    const token = await apiToken(proxied.app, TEST_ADMIN.username, TEST_ADMIN.password);
+    const log = await proxied.anonymous({ url: '/api/v1/audit-log?pageSize=200', headers: { authorization: `Bearer ${token}` } });
+    const ips = new Set(log.json<AuditLog>().items.map((e) => e.ip));
+    expect(ips).toContain('198.51.100.7');
+    expect(ips).not.toContain('203.0.113.1');
   });
 });
 

@@ -88,7 +88,7 @@ describe('containers are hardened', () => {
     expect(info.HostConfig.NanoCpus).toBeGreaterThan(0);
     expect(info.HostConfig.Memory).toBeGreaterThan(0);
     expect(info.HostConfig.NetworkMode).toBe('none');
-    expect(info.Config.User).toBe('1101');
+    expect(info.Config.User).toBe('1101:1101');
     await embedded.app.inject({ method: 'POST', url: '/api/v1/training-jobs/hardened/versions/V001/stop' });
     await untilStatus(embedded, job, ENDED);
   });

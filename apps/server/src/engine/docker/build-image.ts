@@ -21,6 +21,8 @@ export interface BusyboxImageOptions {
   extraFiles?: ExtraFile[];
   /** Exec-form commands run after busybox is installed (tests use one to make a build fail). */
   run?: string[][];
+  /** An exec-form ENTRYPOINT (tests prove the console replaces it with the boot command). */
+  entrypoint?: string[];
 }
 
 const BUSYBOX_CANDIDATES = ['/bin/busybox', '/usr/bin/busybox'];
@@ -49,6 +51,7 @@ function dockerfile(o: BusyboxImageOptions): string {
   lines.push('COPY busybox /bin/busybox', 'RUN ["/bin/busybox", "--install", "-s", "/bin"]');
   if (o.extraFiles?.length) lines.push('COPY rootfs/ /');
   for (const cmd of o.run ?? []) lines.push(`RUN ${JSON.stringify(cmd)}`);
+  if (o.entrypoint) lines.push(`ENTRYPOINT ${JSON.stringify(o.entrypoint)}`);
   // No /home/work here: the runner creates the contract's folders itself (putArchive keeps the
   // tar's owner), because users' images cannot be relied on to have them.
   if (o.user) lines.push(`USER ${o.user}`);

@@ -15,7 +15,8 @@ import type {
   ManagedContainer,
   ManagedNetwork,
 } from '../container-engine.js';
-import { ImageArchiveError } from '../container-engine.js';
+import { ContainerGoneError, EngineDeadlineError, ImageArchiveError } from '../container-engine.js';
+import { IdleDeadline } from '../idle-deadline.js';
 import { EngineError, engineMessage, statusOf } from './errors.js';
 import { LogDemuxer } from './log-demux.js';
 import { ProgressError, readProgress, type ProgressMessage } from './progress.js';
@@ -70,7 +71,20 @@ export interface DockerEngineOptions {
    * a crash left behind.
    */
   helperLabels?: Record<string, string>;
+  /** How long one engine call may take before it fails (default CALL_DEADLINE_MS). */
+  callDeadlineMs?: number;
+  /** How long an archive copied in or out may stand still before it fails (default STREAM_IDLE_MS). */
+  streamIdleMs?: number;
 }
+
+/**
+ * Every call on a job's way to its end has a deadline, so an engine that hangs (overloaded, a
+ * container lock held) fails the call and the job ends with a reason instead of waiting for
+ * ever. Generous: a busy 2-core engine has taken 20 s to remove a container here.
+ */
+export const CALL_DEADLINE_MS = 90_000;
+/** An archive that moves no byte for this long has stalled. */
+export const STREAM_IDLE_MS = 120_000;
 
 export type DockerContainerSpec = ContainerSpec;
 
@@ -109,6 +123,29 @@ class CallerError extends Error {
 
 const GPU_DRIVER_MISSING = /could not select device driver/i;
 
+/** The engine's answers for a container that is gone or being removed. */
+function gone(err: unknown): boolean {
+  const s = statusOf(err);
+  return s === 404 || (s === 409 && /dead or marked for removal|removal .*in progress/i.test(engineMessage(err)));
+}
+
+/** The smallest log file the engine is given (see engineLogConfig). */
+export const ENGINE_LOG_FILE_MIN = 16 * 1024 * 1024;
+
+/**
+ * Bounds the engine's own copy of a container's log: four files of half the console's limit
+ * (at least ENGINE_LOG_FILE_MIN), the oldest deleted when the newest fills, so 1.5–2 limits.
+ * That is more than the console's tail (half a limit) needs when a restarted console resumes
+ * from where its stored log ends. The floor is there because the files are also the buffer the
+ * console reads from while a job prints: the engine's follow reader (20.10) moves to the new
+ * file at each rotation and skips what it had not read of the old one, so small files lose
+ * lines whenever the console lags a little behind a fast job.
+ */
+export function engineLogConfig(logMaxBytes: number): { Type: string; Config: Record<string, string> } {
+  const size = Math.max(Math.ceil(logMaxBytes / 2), ENGINE_LOG_FILE_MIN);
+  return { Type: 'json-file', Config: { 'max-size': String(size), 'max-file': '4' } };
+}
+
 /**
  * ContainerEngine on a Docker engine through dockerode. Everything goes through the engine's
  * API (archives in and out, logs), so the engine may be remote.
@@ -116,27 +153,65 @@ const GPU_DRIVER_MISSING = /could not select device driver/i;
 export class DockerEngine implements ContainerEngine {
   readonly docker: Dockerode;
   private readonly helperLabels: Record<string, string>;
+  private readonly callDeadlineMs: number;
+  private readonly streamIdleMs: number;
 
   constructor(dockerOrOptions: Dockerode | DockerEngineOptions = {}) {
-    if (dockerOrOptions instanceof Dockerode) {
-      this.docker = dockerOrOptions;
-      this.helperLabels = DEFAULT_HELPER_LABELS;
-    } else {
-      this.docker = dockerOrOptions.docker ?? createDockerClient(dockerOrOptions.dockerHost);
-      this.helperLabels = dockerOrOptions.helperLabels ?? DEFAULT_HELPER_LABELS;
+    const o: DockerEngineOptions = dockerOrOptions instanceof Dockerode ? { docker: dockerOrOptions } : dockerOrOptions;
+    this.docker = o.docker ?? createDockerClient(o.dockerHost);
+    this.helperLabels = o.helperLabels ?? DEFAULT_HELPER_LABELS;
+    this.callDeadlineMs = o.callDeadlineMs ?? CALL_DEADLINE_MS;
+    this.streamIdleMs = o.streamIdleMs ?? STREAM_IDLE_MS;
+  }
+
+  /**
+   * Runs one engine request with a deadline: the request is aborted (its socket closed) and the
+   * call fails with EngineDeadlineError when the engine has not answered in time. The race
+   * covers a request that ignores the abort.
+   */
+  private async call<T>(what: string, fn: (signal: AbortSignal) => Promise<T>, ms = this.callDeadlineMs): Promise<T> {
+    const ctl = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        ctl.abort();
+        reject(new EngineDeadlineError(`${what}: the engine did not answer within ${Math.round(ms / 1000)} s`));
+      }, ms);
+    });
+    try {
+      return await Promise.race([fn(ctl.signal), late]);
+    } catch (err) {
+      if (ctl.signal.aborted && !(err instanceof EngineDeadlineError)) {
+        throw new EngineDeadlineError(`${what}: the engine did not answer within ${Math.round(ms / 1000)} s`, { cause: err });
+      }
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Whether the container still exists (a 404 from the archive or log API may mean a missing path). */
+  private async exists(containerId: string): Promise<boolean> {
+    try {
+      await this.call('inspecting the container', (abortSignal) => this.docker.getContainer(containerId).inspect({ abortSignal }));
+      return true;
+    } catch (err) {
+      if (statusOf(err) === 404) return false;
+      throw err instanceof EngineDeadlineError ? err : EngineError.from(err);
     }
   }
 
   async ping(): Promise<void> {
     try {
-      await this.docker.ping();
+      await this.call('ping', () => this.docker.ping());
     } catch (err) {
       throw EngineError.from(err, 'the Docker engine does not answer');
     }
   }
 
   async capacity(): Promise<EngineCapacity> {
-    const info: unknown = await this.docker.info().catch((err: unknown) => {
+    const info: unknown = await this.call('reading the engine info', () => this.docker.info()).catch((err: unknown) => {
+      if (err instanceof EngineDeadlineError) throw err;
       throw EngineError.from(err, 'reading the engine info failed');
     });
     if (!isRecord(info)) throw new EngineError('the engine info is not an object', undefined);
@@ -147,10 +222,11 @@ export class DockerEngine implements ContainerEngine {
 
   async inspectImage(ref: string): Promise<ImageInfo | null> {
     try {
-      const img = await this.docker.getImage(ref).inspect();
-      return { id: img.Id, user: img.Config?.User ?? '' };
+      const img = await this.call(`inspecting image ${ref}`, () => this.docker.getImage(ref).inspect());
+      return { id: img.Id, user: img.Config?.User ?? '', repoDigests: img.RepoDigests ?? [] };
     } catch (err) {
       if (statusOf(err) === 404) return null;
+      if (err instanceof EngineDeadlineError) throw err;
       throw EngineError.from(err);
     }
   }
@@ -228,21 +304,25 @@ export class DockerEngine implements ContainerEngine {
   async readImageFile(ref: string, filePath: string, maxBytes: number): Promise<string | null> {
     let container: Dockerode.Container;
     try {
-      container = await this.docker.createContainer({
-        Image: ref,
-        // Never started; a command is still required for images that declare none.
-        Cmd: ['/tc-image-probe'],
-        Labels: this.helperLabels,
-        NetworkDisabled: true,
-        HostConfig: { NetworkMode: 'none' },
-      });
+      container = await this.call(`reading ${filePath} from image ${ref}`, (abortSignal) =>
+        this.docker.createContainer({
+          abortSignal,
+          Image: ref,
+          // Never started; a command is still required for images that declare none.
+          Cmd: ['/tc-image-probe'],
+          Labels: this.helperLabels,
+          NetworkDisabled: true,
+          HostConfig: { NetworkMode: 'none' },
+        }),
+      );
     } catch (err) {
+      if (err instanceof EngineDeadlineError) throw err;
       throw EngineError.from(err, `reading ${filePath} from image ${ref} failed`);
     }
     try {
       let p = path.posix.normalize(filePath);
       for (let hop = 0; hop <= MAX_LINK_HOPS; hop++) {
-        const entry = await readFirstEntry(container, p, maxBytes);
+        const entry = await readFirstEntry(container, p, maxBytes, this.callDeadlineMs);
         if (!entry) return null;
         if (entry.kind === 'file') return entry.content.toString('utf8');
         if (entry.kind !== 'symlink') return null;
@@ -257,43 +337,51 @@ export class DockerEngine implements ContainerEngine {
   async createContainer(spec: DockerContainerSpec): Promise<string> {
     const gpus = spec.gpus ?? 0;
     try {
-      const c = await this.docker.createContainer({
-        name: spec.name,
-        Image: spec.image,
-        Cmd: spec.cmd,
-        Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-        Labels: spec.labels,
-        Hostname: spec.hostname,
-        ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
-        // No User: running as the image's default user is what the image check verified.
-        Tty: false,
-        OpenStdin: false,
-        AttachStdin: false,
-        HostConfig: {
-          NanoCpus: spec.nanoCpus,
-          Memory: spec.memoryBytes,
-          // Equal to Memory: the flavor's memory is the whole budget, no swap on top.
-          MemorySwap: spec.memoryBytes,
-          PidsLimit: spec.pidsLimit,
-          // A boot command is usually a shell, which as PID 1 ignores SIGTERM; with an init
-          // process in front, stop() ends the job at once instead of after the grace period.
-          Init: true,
-          SecurityOpt: ['no-new-privileges'],
-          // The boot command runs as UID 1101 and needs no capability; dropping them all keeps a
-          // setuid binary or a root image slipped past the check from using any.
-          CapDrop: ['ALL'],
-          Privileged: false,
-          NetworkMode: spec.networkMode,
-          // Logs and the output folder are read after exit, so the container must outlive it.
-          AutoRemove: false,
-          ...(gpus > 0 ? { DeviceRequests: [{ Driver: 'nvidia', Count: gpus, Capabilities: [['gpu']] }] } : {}),
-        },
-        ...(spec.networkAliases?.length
-          ? { NetworkingConfig: { EndpointsConfig: { [spec.networkMode]: { Aliases: spec.networkAliases } } } }
-          : {}),
-      });
+      const c = await this.call('creating the container', (abortSignal) =>
+        this.docker.createContainer({
+          abortSignal,
+          name: spec.name,
+          Image: spec.image,
+          // The boot command alone, as documented: an empty list clears the image's ENTRYPOINT
+          // (checked on engine 20.10), which would otherwise run first and get it as arguments.
+          Entrypoint: [],
+          Cmd: spec.cmd,
+          Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+          Labels: spec.labels,
+          Hostname: spec.hostname,
+          ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
+          // No User: running as the image's default user is what the image check verified.
+          Tty: false,
+          OpenStdin: false,
+          AttachStdin: false,
+          HostConfig: {
+            NanoCpus: spec.nanoCpus,
+            Memory: spec.memoryBytes,
+            // Equal to Memory: the flavor's memory is the whole budget, no swap on top.
+            MemorySwap: spec.memoryBytes,
+            PidsLimit: spec.pidsLimit,
+            // A boot command is usually a shell, which as PID 1 ignores SIGTERM; with an init
+            // process in front, stop() ends the job at once instead of after the grace period.
+            Init: true,
+            SecurityOpt: ['no-new-privileges'],
+            // The boot command runs as UID 1101 and needs no capability; dropping them all keeps a
+            // setuid binary or a root image slipped past the check from using any.
+            CapDrop: ['ALL'],
+            Privileged: false,
+            NetworkMode: spec.networkMode,
+            // Logs and the output folder are read after exit, so the container must outlive it.
+            AutoRemove: false,
+            ...(gpus > 0 ? { DeviceRequests: [{ Driver: 'nvidia', Count: gpus, Capabilities: [['gpu']] }] } : {}),
+            ...(spec.logMaxBytes ? { LogConfig: engineLogConfig(spec.logMaxBytes) } : {}),
+          },
+          ...(spec.networkAliases?.length
+            ? { NetworkingConfig: { EndpointsConfig: { [spec.networkMode]: { Aliases: spec.networkAliases } } } }
+            : {}),
+        }),
+      );
       return c.id;
     } catch (err) {
+      if (err instanceof EngineDeadlineError) throw err;
       throw EngineError.from(err);
     }
   }
@@ -309,20 +397,33 @@ export class DockerEngine implements ContainerEngine {
    * to find entry "1101" in passwd database") for a numeric user that the image does not list.
    */
   async putArchive(containerId: string, dir: string, tarStream: Readable): Promise<void> {
+    // However large the archive, it must keep moving: a stalled engine (or source) fails the copy.
+    const cut = new AbortController();
+    const idle = new IdleDeadline(this.streamIdleMs, () => cut.abort());
     try {
-      await this.docker.getContainer(containerId).putArchive(tarStream, { path: dir });
+      await this.docker.getContainer(containerId).putArchive(idle.watch(tarStream), { path: dir, abortSignal: cut.signal });
     } catch (err) {
       // The producer would otherwise wait forever on a reader that is gone.
       if (!tarStream.destroyed) tarStream.destroy();
+      if (idle.expired) {
+        throw new EngineDeadlineError(`copying into the container stalled: nothing moved for ${Math.round(this.streamIdleMs / 1000)} s`, {
+          cause: err,
+        });
+      }
+      if (statusOf(err) === 404 && !(await this.exists(containerId))) throw new ContainerGoneError(containerId, { cause: err });
       throw EngineError.from(err);
+    } finally {
+      idle.clear();
     }
   }
 
   async start(containerId: string): Promise<void> {
     try {
-      await this.docker.getContainer(containerId).start();
+      await this.call('starting the container', (abortSignal) => this.docker.getContainer(containerId).start({ abortSignal }));
     } catch (err) {
+      if (err instanceof EngineDeadlineError) throw err;
       if (statusOf(err) === 304) return;
+      if (statusOf(err) === 404) throw new ContainerGoneError(containerId, { cause: err });
       const msg = engineMessage(err);
       if (GPU_DRIVER_MISSING.test(msg)) {
         throw new EngineError(
@@ -346,7 +447,7 @@ export class DockerEngine implements ContainerEngine {
    * or the engine ended the stream) → follow again from there. Frames seen twice are dropped
    * by the demuxer, which keeps an open line open across requests.
    */
-  async followLogs(containerId: string, onLine: (line: LogLineEvent) => void, since?: Date): Promise<void> {
+  async followLogs(containerId: string, onLine: (line: LogLineEvent) => void, since?: Date, drain?: AbortSignal): Promise<void> {
     const c = this.docker.getContainer(containerId);
     // The caller's own failure must end the follow, not pass for a broken connection.
     const demux = new LogDemuxer((line) => {
@@ -363,24 +464,48 @@ export class DockerEngine implements ContainerEngine {
     let fruitless = 0;
     for (let round = 0; ; round++) {
       const from = round === 0 ? first : (demux.resume() ?? first);
+      if (drain?.aborted) {
+        // The container has exited but the follow did not end: one plain read of the rest.
+        await this.readRest(c, containerId, demux, from);
+        break;
+      }
       const framesBefore = demux.frames;
       let broken: unknown = null;
       try {
-        const stream = await c.logs({ follow: true, stdout: true, stderr: true, timestamps: true, ...(from ? { since: from } : {}) });
-        for await (const chunk of stream) demux.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+        const stream = await c.logs({
+          follow: true,
+          stdout: true,
+          stderr: true,
+          timestamps: true,
+          ...(from ? { since: from } : {}),
+          ...(drain ? { abortSignal: drain } : {}),
+        });
+        const cut = (): void => {
+          asReadable(stream).destroy();
+        };
+        drain?.addEventListener('abort', cut, { once: true });
+        try {
+          for await (const chunk of stream) demux.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+        } finally {
+          drain?.removeEventListener('abort', cut);
+        }
       } catch (err) {
         if (err instanceof CallerError) throw err.cause;
-        // A refused request (no such container, a driver that cannot be read) is final.
+        if (drain?.aborted) continue;
+        if (gone(err)) throw new ContainerGoneError(containerId, { cause: err });
+        // A refused request (a driver that cannot be read …) is final.
         if (statusOf(err) !== undefined) throw EngineError.from(err);
         broken = err;
       }
+      if (drain?.aborted) continue;
       if (stoppedBefore && broken === null) break;
       let running: boolean;
       try {
-        running = (await c.inspect()).State.Running;
+        running = (await this.call('inspecting the container', (abortSignal) => c.inspect({ abortSignal }))).State.Running;
       } catch (err) {
-        // Removed under us: what arrived is all there is.
+        // Removed under us: what arrived is all there is; the wait says it was removed.
         if (statusOf(err) === 404 && broken === null) break;
+        if (err instanceof EngineDeadlineError) throw err;
         throw EngineError.from(broken ?? err);
       }
       stoppedBefore = !running;
@@ -397,19 +522,39 @@ export class DockerEngine implements ContainerEngine {
     }
   }
 
+  /** What the engine has of the log from `from` on, in one request that ends (no follow). */
+  private async readRest(c: Dockerode.Container, containerId: string, demux: LogDemuxer, from: string | undefined): Promise<void> {
+    let rest: unknown;
+    try {
+      rest = await this.call('reading the rest of the log', (abortSignal) =>
+        c.logs({ follow: false, stdout: true, stderr: true, timestamps: true, abortSignal, ...(from ? { since: from } : {}) }),
+      );
+    } catch (err) {
+      if (err instanceof EngineDeadlineError) throw err;
+      if (gone(err)) throw new ContainerGoneError(containerId, { cause: err });
+      throw EngineError.from(err);
+    }
+    if (Buffer.isBuffer(rest)) demux.push(rest);
+    else if (typeof rest === 'string') demux.push(Buffer.from(rest));
+  }
+
   async wait(containerId: string): Promise<ExitInfo> {
     const c = this.docker.getContainer(containerId);
     try {
+      // No deadline: a job runs as long as it runs (its max runtime is the runner's business).
       const res: unknown = await c.wait();
       const exitCode = isRecord(res) && typeof res.StatusCode === 'number' ? res.StatusCode : -1;
-      const state = (await c.inspect()).State;
+      const state = (await this.call('inspecting the container', (abortSignal) => c.inspect({ abortSignal }))).State;
       let oomKilled = state.OOMKilled === true;
       // Engine 20.10 on cgroup v1 misses some OOM kills under load (about 1 in 16 with several
-      // at once here): exit 137, OOMKilled false. Its event log sometimes still has the `oom`
-      // event; when it has not, a 137 stays ambiguous (OOM or any SIGKILL).
-      if (exitCode === 137 && !oomKilled) oomKilled = await this.oomEventSeen(containerId, state.StartedAt).catch(() => false);
+      // at once here): OOMKilled false, though the kernel killed a process. Its event log
+      // sometimes still has the `oom` event. Asked whatever the exit code: a boot command whose
+      // child was killed may still exit 0, and that run is not a success either.
+      if (!oomKilled) oomKilled = await this.oomEventSeen(containerId, state.StartedAt).catch(() => false);
       return { exitCode, oomKilled };
     } catch (err) {
+      if (err instanceof EngineDeadlineError) throw err;
+      if (statusOf(err) === 404) throw new ContainerGoneError(containerId, { cause: err });
       throw EngineError.from(err);
     }
   }
@@ -418,16 +563,24 @@ export class DockerEngine implements ContainerEngine {
     const since = Math.floor(Date.parse(startedAt) / 1000) - 1;
     // `until` now, not later: the engine holds the response open until `until` has passed.
     const until = Date.now() / 1000;
-    const stream = await this.docker.getEvents({ since, until, filters: { container: [containerId], event: ['oom'] } });
-    let body = '';
-    for await (const chunk of stream) body += chunk.toString();
-    return body.trim().length > 0;
+    return this.call('reading the engine events', async (abortSignal) => {
+      const stream = await this.docker.getEvents({ since, until, filters: { container: [containerId], event: ['oom'] }, abortSignal });
+      let body = '';
+      for await (const chunk of stream) body += String(chunk);
+      return body.trim().length > 0;
+    });
   }
 
   async stop(containerId: string, graceSeconds: number): Promise<void> {
+    const t = Math.max(0, Math.round(graceSeconds));
     try {
-      await this.docker.getContainer(containerId).stop({ t: Math.max(0, Math.round(graceSeconds)) });
+      await this.call(
+        'stopping the container',
+        (abortSignal) => this.docker.getContainer(containerId).stop({ t, abortSignal }),
+        t * 1000 + this.callDeadlineMs,
+      );
     } catch (err) {
+      if (err instanceof EngineDeadlineError) throw err;
       // 304: it had already stopped; 404: it is gone. Either way nothing runs any more.
       const s = statusOf(err);
       if (s === 304 || s === 404) return;
@@ -436,18 +589,38 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async getArchive(containerId: string, dir: string): Promise<Readable> {
+    let raw: Readable;
     try {
-      return asReadable(await this.docker.getContainer(containerId).getArchive({ path: dir }));
+      raw = asReadable(
+        await this.call('copying out of the container', (abortSignal) =>
+          this.docker.getContainer(containerId).getArchive({ path: dir, abortSignal }),
+        ),
+      );
     } catch (err) {
+      if (err instanceof EngineDeadlineError) throw err;
+      // 404 is also the answer for a path the container lacks.
+      if (statusOf(err) === 404 && !(await this.exists(containerId))) throw new ContainerGoneError(containerId, { cause: err });
       throw EngineError.from(err);
     }
+    // Closing the returned stream closes the engine's response, which releases the container:
+    // while the response is open, a removal of the container waits.
+    const stalled = new EngineDeadlineError(
+      `copying out of the container stalled: nothing moved for ${Math.round(this.streamIdleMs / 1000)} s`,
+    );
+    const idle = new IdleDeadline(this.streamIdleMs, () => watched.destroy(stalled));
+    const watched = idle.watch(raw);
+    watched.once('close', () => idle.clear());
+    return watched;
   }
 
   async remove(containerId: string): Promise<void> {
     try {
       // v: anonymous volumes a user's image declares (VOLUME) would otherwise pile up.
-      await this.docker.getContainer(containerId).remove({ force: true, v: true });
+      await this.call('removing the container', (abortSignal) =>
+        this.docker.getContainer(containerId).remove({ force: true, v: true, abortSignal }),
+      );
     } catch (err) {
+      if (err instanceof EngineDeadlineError) throw err;
       const s = statusOf(err);
       if (s === 404) return;
       // Someone else is already removing it.
@@ -461,26 +634,33 @@ export class DockerEngine implements ContainerEngine {
     // An empty filter would list every container on the engine, the console's or not.
     if (!label.length) throw new Error('listManaged needs at least one label');
     try {
-      const list = await this.docker.listContainers({ all: true, filters: { label } });
+      const list = await this.call('listing containers', (abortSignal) =>
+        this.docker.listContainers({ all: true, filters: { label }, abortSignal }),
+      );
       return list.map((c) => ({ id: c.Id, labels: c.Labels ?? {}, state: c.State }));
     } catch (err) {
+      if (err instanceof EngineDeadlineError) throw err;
       throw EngineError.from(err, 'listing containers failed');
     }
   }
 
   async createNetwork(name: string, labels: Record<string, string>, internal: boolean): Promise<string> {
     try {
-      const n = await this.docker.createNetwork({ Name: name, Driver: 'bridge', Internal: internal, Labels: labels, CheckDuplicate: true });
+      const n = await this.call(`creating network ${name}`, (abortSignal) =>
+        this.docker.createNetwork({ Name: name, Driver: 'bridge', Internal: internal, Labels: labels, CheckDuplicate: true, abortSignal }),
+      );
       return n.id;
     } catch (err) {
+      if (err instanceof EngineDeadlineError) throw err;
       throw EngineError.from(err, `creating network ${name} failed`);
     }
   }
 
   async removeNetwork(id: string): Promise<void> {
     try {
-      await this.docker.getNetwork(id).remove();
+      await this.call('removing the network', (abortSignal) => this.docker.getNetwork(id).remove({ abortSignal }));
     } catch (err) {
+      if (err instanceof EngineDeadlineError) throw err;
       if (statusOf(err) === 404) return;
       throw EngineError.from(err, 'removing the network failed');
     }
@@ -490,9 +670,10 @@ export class DockerEngine implements ContainerEngine {
     const label = Object.entries(labelSelector).map(([k, v]) => `${k}=${v}`);
     if (!label.length) throw new Error('listManagedNetworks needs at least one label');
     try {
-      const list = await this.docker.listNetworks({ filters: { label } });
+      const list = await this.call('listing networks', (abortSignal) => this.docker.listNetworks({ filters: { label }, abortSignal }));
       return list.map((n) => ({ id: n.Id, name: n.Name, labels: n.Labels ?? {} }));
     } catch (err) {
+      if (err instanceof EngineDeadlineError) throw err;
       throw EngineError.from(err, 'listing networks failed');
     }
   }
@@ -525,11 +706,23 @@ type ArchiveEntry = { kind: 'file'; content: Buffer } | { kind: 'symlink'; targe
  * most maxBytes of a file's content; null when the path does not exist. The rest of the
  * archive (a whole folder, if `p` is one) is not read.
  */
-async function readFirstEntry(container: Dockerode.Container, p: string, maxBytes: number): Promise<ArchiveEntry | null> {
+async function readFirstEntry(
+  container: Dockerode.Container,
+  p: string,
+  maxBytes: number,
+  deadlineMs: number,
+): Promise<ArchiveEntry | null> {
   let raw: NodeJS.ReadableStream;
+  const cut = new AbortController();
+  // The probe reads a few kilobytes: the whole read has the one deadline.
+  const timer = setTimeout(() => cut.abort(), deadlineMs);
+  timer.unref();
   try {
-    raw = await container.getArchive({ path: p });
+    raw = await container.getArchive({ path: p, abortSignal: cut.signal });
   } catch (err) {
+    clearTimeout(timer);
+    if (cut.signal.aborted)
+      throw new EngineDeadlineError(`reading ${p} from the image: the engine did not answer within ${Math.round(deadlineMs / 1000)} s`);
     if (statusOf(err) === 404) return null;
     throw EngineError.from(err, `reading ${p} from the image failed`);
   }
@@ -560,6 +753,7 @@ async function readFirstEntry(container: Dockerode.Container, p: string, maxByte
     }
     return null;
   } finally {
+    clearTimeout(timer);
     source.unpipe(extract);
     source.destroy();
     extract.destroy();

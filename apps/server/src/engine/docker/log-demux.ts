@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import type { LogLineEvent, LogStream } from '../container-engine.js';
 
 const NEWLINE = 0x0a;
@@ -50,9 +51,20 @@ export function microsToSince(us: number): string {
  */
 const RESUME_MARGIN_US = 1_000_000;
 
+/**
+ * The most of one line held in memory: a job printing without newlines would otherwise make the
+ * console hold all of it. The rest of a longer line is counted and skipped, and the line ends
+ * with a note; it stays one line, so a resumed log counts lines as before.
+ */
+export const MAX_LINE_BYTES = 1024 * 1024;
+
 interface Pending {
   parts: Buffer[];
   at: Date | null;
+  /** Bytes held in parts. */
+  size: number;
+  /** Bytes the line has so far, held or skipped. */
+  total: number;
 }
 
 /**
@@ -79,8 +91,8 @@ interface Pending {
 export class LogDemuxer {
   private rest: Buffer = Buffer.alloc(0);
   private readonly pending: Record<LogStream, Pending> = {
-    stdout: { parts: [], at: null },
-    stderr: { parts: [], at: null },
+    stdout: { parts: [], at: null, size: 0, total: 0 },
+    stderr: { parts: [], at: null, size: 0, total: 0 },
   };
   private readonly stamps = new StampParser();
   /** Messages the engine sent on its system-error stream, e.g. a log file it could not read. */
@@ -194,9 +206,18 @@ export class LogDemuxer {
       start = nl + 1;
     }
     if (start < body.length) {
-      p.parts.push(Buffer.from(body.subarray(start)));
+      this.hold(p, body.subarray(start));
       p.at ??= at;
     }
+  }
+
+  private hold(p: Pending, bytes: Buffer): void {
+    p.total += bytes.length;
+    const room = MAX_LINE_BYTES - p.size;
+    if (room <= 0) return;
+    const kept = bytes.length > room ? bytes.subarray(0, room) : bytes;
+    p.parts.push(Buffer.from(kept));
+    p.size += kept.length;
   }
 
   private remember(us: number): void {
@@ -213,10 +234,19 @@ export class LogDemuxer {
 
   private emit(stream: LogStream, last: Buffer): void {
     const p = this.pending[stream];
-    const bytes = p.parts.length ? Buffer.concat([...p.parts, last]) : last;
+    let text: string;
+    if (p.total + last.length > MAX_LINE_BYTES) {
+      this.hold(p, last);
+      // A decoder's write() holds back a character the cut went through instead of mangling it.
+      text = `${new StringDecoder('utf8').write(Buffer.concat(p.parts))} [… line cut at 1 MiB of ${p.total.toLocaleString('en-US')} bytes]`;
+    } else {
+      text = (p.parts.length ? Buffer.concat([...p.parts, last]) : last).toString('utf8');
+    }
     const at = p.at ?? this.now();
     p.parts = [];
     p.at = null;
-    this.onLine({ stream, at, text: bytes.toString('utf8') });
+    p.size = 0;
+    p.total = 0;
+    this.onLine({ stream, at, text });
   }
 }

@@ -27,7 +27,7 @@ describe('buildBusyboxImage', () => {
     const root = await buildTestImage('root');
     const u = await docker.getImage(user).inspect();
     const r = await docker.getImage(root).inspect();
-    expect(u.Config.User).toBe('1101');
+    expect(u.Config.User).toBe('1101:1101');
     expect(r.Config.User ?? '').toBe('');
     expect(u.Config.Labels).toMatchObject(TEST_LABELS);
     expect(u.Config.Cmd ?? null).toBeNull();

@@ -305,8 +305,8 @@ describe('DockerEngine against the real engine', () => {
       AutoRemove: false,
     });
     expect(info.HostConfig.Binds ?? []).toEqual([]);
-    // The image's own default user (1101), not one set by the engine.
-    expect(info.Config).toMatchObject({ User: '1101', Hostname: s.hostname, WorkingDir: '/home/work', Cmd: s.cmd, Tty: false });
+    // The image's own default user (1101:1101), not one set by the engine.
+    expect(info.Config).toMatchObject({ User: '1101:1101', Hostname: s.hostname, WorkingDir: '/home/work', Cmd: s.cmd, Tty: false });
     expect(info.Config.Env).toEqual(expect.arrayContaining(['DLS_TASK_INDEX=0', 'GREETING=hello world']));
     expect(info.Config.Labels).toMatchObject(s.labels);
     await engine.remove(id);
@@ -357,6 +357,19 @@ describe('DockerEngine against the real engine', () => {
     await logs;
   });
 
+  it("runs the boot command, not the image's ENTRYPOINT (which would get it as arguments)", async () => {
+    const smuggler = await buildLabelledImage({
+      tag: `tc-test/entrypoint:${TEST_RUN}`,
+      user: '1101:1101',
+      entrypoint: ['/bin/sh', '-c', 'echo IMAGE-ENTRYPOINT-RAN; exit 3'],
+    });
+    const { lines, exitCode, id } = await runToEnd(spec('echo boot-command-ran', { image: smuggler }));
+    expect(texts(lines)).toEqual(['boot-command-ran']);
+    expect(exitCode).toBe(0);
+    expect((await testDocker().getContainer(id).inspect()).Config.Entrypoint ?? []).toEqual([]);
+    await engine.remove(id);
+  });
+
   it('runs a root image too (the image check, not the engine, refuses it)', async () => {
     const { lines } = await runToEnd(spec('id -u', { image: rootImage }));
     expect(texts(lines)).toEqual(['0']);
@@ -365,9 +378,9 @@ describe('DockerEngine against the real engine', () => {
   it('inspects images: null when absent, the ID and default user when present', async () => {
     expect(await engine.inspectImage(`tc-test/absent:${TEST_RUN}`)).toBeNull();
     const u = await engine.inspectImage(userImage);
-    expect(u).toEqual({ id: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), user: '1101' });
+    expect(u).toEqual({ id: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), user: '1101:1101', repoDigests: [] });
     expect(await engine.inspectImage(u!.id)).toEqual(u);
-    expect(await engine.inspectImage(rootImage)).toEqual({ id: expect.stringMatching(/^sha256:/), user: '' });
+    expect(await engine.inspectImage(rootImage)).toEqual({ id: expect.stringMatching(/^sha256:/), user: '', repoDigests: [] });
   });
 
   it('rejects a pull that cannot succeed with the engine message, promptly', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LogLineEvent } from '../../../src/engine/container-engine.js';
-import { LogDemuxer } from '../../../src/engine/docker/log-demux.js';
+import { LogDemuxer, MAX_LINE_BYTES } from '../../../src/engine/docker/log-demux.js';
 
 function frame(type: number, payload: string | Buffer): Buffer {
   const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
@@ -100,5 +100,21 @@ describe('LogDemuxer', () => {
     const cut = frame(1, `${T2} partial line that was cut`);
     const { lines } = run([f, cut.subarray(0, cut.length - 4)]);
     expect(simple(lines)).toEqual(['stdout:complete', 'stdout:partial line that was']);
+  });
+
+  it('holds at most 1 MiB of a line without newline, skips and counts the rest, and keeps it one line', () => {
+    // 20 MiB in 16 KiB messages, as the engine cuts a long line; a 2-byte character straddles the 1 MiB mark.
+    const piece = `a${'é'.repeat(8191)}`;
+    const frames = Array.from({ length: 1280 }, () => frame(1, `${T1} ${piece}`));
+    const { lines } = run([...frames, frame(1, `${T2} end\n`), frame(1, `${T2} next\n`)]);
+    expect(lines).toHaveLength(2);
+    const total = 1280 * Buffer.byteLength(piece) + 3;
+    const note = ` [… line cut at 1 MiB of ${total.toLocaleString('en-US')} bytes]`;
+    expect(lines[0]!.text.endsWith(note)).toBe(true);
+    const kept = lines[0]!.text.slice(0, -note.length);
+    expect(Buffer.byteLength(kept)).toBe(MAX_LINE_BYTES - 1);
+    expect(kept).toBe(piece.repeat(65).slice(0, kept.length));
+    expect(lines[0]!.at.toISOString()).toBe('2026-11-28T16:42:25.500Z');
+    expect(lines[1]!.text).toBe('next');
   });
 });

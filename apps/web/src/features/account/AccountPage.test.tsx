@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { cleanup, fireEvent, screen, within } from '@testing-library/react';
 import type { ApiToken, Session } from '@tc/contracts';
 import { forgetSession } from '../../api/client';
 import { here, json, renderRoutes, routeFetch, sentHeaders } from '../../test-utils';
@@ -102,23 +102,27 @@ describe('AccountPage', () => {
     expect(sentHeaders('DELETE', '/api/v1/auth/tokens/7')[0]!.get('x-csrf-token')).toBe('csrf-bob');
   });
 
-  it('puts a wrong current password on its field, and signs out after a change', async () => {
+  it('puts a wrong current password on its field; after a change stays signed in and says what ended', async () => {
     let wrong = true;
+    let items = [token, { ...token, id: '8', name: 'weekly' }];
     const calls = routeFetch({
       'GET /api/v1/auth/session': () => json(session),
       'GET /api/v1/auth/setup': () => json({ required: false }),
-      'GET /api/v1/auth/tokens': () => json({ items: [] }),
-      'POST /api/v1/auth/password': () =>
-        wrong
-          ? json(
-              {
-                error: 'invalid_input',
-                message: 'invalid',
-                fields: [{ path: 'currentPassword', message: 'this is not your current password' }],
-              },
-              400,
-            )
-          : new Response(null, { status: 204 }),
+      'GET /api/v1/auth/tokens': () => json({ items }),
+      'POST /api/v1/auth/password': () => {
+        if (wrong) {
+          return json(
+            {
+              error: 'invalid_input',
+              message: 'invalid',
+              fields: [{ path: 'currentPassword', message: 'this is not your current password' }],
+            },
+            400,
+          );
+        }
+        items = [];
+        return json({ sessionsEnded: 2, tokensRevoked: 2 });
+      },
     });
     const { router } = renderRoutes(routes, '/account');
     const form = await screen.findByRole('form', { name: 'Change password' });
@@ -134,12 +138,20 @@ describe('AccountPage', () => {
 
     wrong = false;
     fireEvent.change(within(form).getByLabelText('Current password'), { target: { value: 'the old one' } });
+    fireEvent.click(await within(form).findByLabelText('Also revoke my API tokens (2)'));
     fireEvent.click(within(form).getByRole('button', { name: 'Change Password' }));
-    await waitFor(() => expect(here(router)).toBe('/sign-in'));
-    expect((await screen.findByRole('status')).textContent).toContain('Your password was changed');
+    const done = await within(form).findByRole('status', { name: 'Password changed' });
+    expect(done.textContent).toBe(
+      'Your password was changed. 2 other sessions were signed out; 2 API tokens were revoked. You stay signed in here.',
+    );
+    expect(here(router)).toBe('/account');
     expect(calls.filter((c) => c.method === 'POST').at(-1)?.body).toEqual({
       currentPassword: 'the old one',
       newPassword: 'a much longer password',
+      revokeTokens: true,
     });
+    // The revoked tokens leave the list, and the form is ready for another change.
+    expect(await screen.findByRole('heading', { name: 'No API tokens yet' })).toBeTruthy();
+    expect((within(form).getByLabelText('Current password') as HTMLInputElement).value).toBe('');
   });
 });

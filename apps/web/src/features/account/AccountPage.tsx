@@ -1,16 +1,17 @@
 import { useState } from 'react';
 import { useForm } from 'react-hook-form';
+import { useQueryClient } from '@tanstack/react-query';
 import { zodResolver } from '@hookform/resolvers/zod';
-import { Alert, Badge, Button, Card, Code, CopyButton, Group, Stack, Table, Text, TextInput, Title } from '@mantine/core';
-import { ChangePasswordRequest, CreateApiTokenRequest, type ApiToken, type CreatedApiToken } from '@tc/contracts';
+import { Alert, Badge, Button, Card, Checkbox, Code, CopyButton, Group, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { ChangePasswordRequest, CreateApiTokenRequest, type ApiToken, type CreatedApiToken, type PasswordChanged } from '@tc/contracts';
 import { formatDateTime } from '../../lib/format';
 import { applyApiError } from '../../lib/form-errors';
 import { ConfirmButton } from '../../ui/ConfirmButton';
 import { PasswordField } from '../../ui/PasswordField';
 import { EmptyState, ErrorState, LoadingState } from '../../ui/states';
-import { useChangePassword, useEndSession } from '../auth/api';
+import { useChangePassword } from '../auth/api';
 import { useCurrentSession } from '../auth/session';
-import { useApiTokens, useCreateToken, useRevokeToken } from './api';
+import { tokenKeys, useApiTokens, useCreateToken, useRevokeToken } from './api';
 
 /** The signed-in user: who they are, their password, and their API tokens for scripts. */
 export function AccountPage() {
@@ -54,22 +55,39 @@ export function AccountPage() {
   );
 }
 
+/** What the change ended, in words. */
+function changedMessage(r: PasswordChanged): string {
+  const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+  const sessions = r.sessionsEnded
+    ? `${plural(r.sessionsEnded, 'other session')} ${r.sessionsEnded === 1 ? 'was' : 'were'} signed out`
+    : 'You had no other sessions';
+  const tokens = r.tokensRevoked
+    ? `${plural(r.tokensRevoked, 'API token')} ${r.tokensRevoked === 1 ? 'was' : 'were'} revoked`
+    : 'your API tokens keep working';
+  return `Your password was changed. ${sessions}; ${tokens}. You stay signed in here.`;
+}
+
 function ChangePasswordForm() {
   const change = useChangePassword();
-  const endSession = useEndSession();
+  const qc = useQueryClient();
+  const tokens = useApiTokens();
+  const tokenCount = tokens.data?.items.length ?? 0;
+  const [done, setDone] = useState<PasswordChanged | null>(null);
   const form = useForm<ChangePasswordRequest>({
     resolver: zodResolver(ChangePasswordRequest),
     mode: 'onBlur',
-    defaultValues: { currentPassword: '', newPassword: '' },
+    defaultValues: { currentPassword: '', newPassword: '', revokeTokens: false },
   });
   const { errors } = form.formState;
   const submit = form.handleSubmit(async (values) => {
+    setDone(null);
     try {
-      await change.mutateAsync(values);
-      // Every session of this user has just ended, this one too.
-      endSession('/sign-in', { notice: 'Your password was changed and every session of yours was ended. Sign in with the new password.' });
+      const result = await change.mutateAsync(values);
+      setDone(result);
+      form.reset({ currentPassword: '', newPassword: '', revokeTokens: false });
+      if (result.tokensRevoked) await qc.invalidateQueries({ queryKey: tokenKeys.all });
     } catch (err) {
-      applyApiError(err, form.setError, ['currentPassword', 'newPassword']);
+      applyApiError(err, form.setError, ['currentPassword', 'newPassword', 'revokeTokens']);
     }
   });
   return (
@@ -79,7 +97,7 @@ function ChangePasswordForm() {
           Change password
         </Title>
         <Text size="sm" c="dimmed">
-          Changing it signs you out everywhere, here too; your API tokens keep working.
+          Changing it signs you out everywhere else; you stay signed in here. API tokens keep working unless you revoke them too.
         </Text>
         <Group grow align="flex-start">
           <PasswordField
@@ -96,9 +114,21 @@ function ChangePasswordForm() {
             error={errors.newPassword?.message}
           />
         </Group>
+        <Checkbox
+          label={`Also revoke my API tokens (${tokenCount})`}
+          description="Scripts using them are refused from then on; create new ones afterwards."
+          disabled={tokenCount === 0}
+          {...form.register('revokeTokens')}
+          error={errors.revokeTokens?.message}
+        />
         {errors.root && (
           <Alert color="red" role="alert">
             {errors.root.message}
+          </Alert>
+        )}
+        {done && (
+          <Alert color="green" role="status" aria-label="Password changed">
+            {changedMessage(done)}
           </Alert>
         )}
         <Group>

@@ -1,7 +1,7 @@
 import { useCallback } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from 'react-router';
-import type { ChangePasswordRequest, Session, SetupRequest, SetupState, SignInRequest } from '@tc/contracts';
+import type { ChangePasswordRequest, PasswordChanged, Session, SetupRequest, SetupState, SignInRequest } from '@tc/contracts';
 import { api, forgetSession, rememberSession } from '../../api/client';
 
 export const authKeys = {
@@ -55,9 +55,9 @@ export function useSignOut() {
   return useMutation({ mutationFn: () => api.post<void>('/auth/sign-out') });
 }
 
-/** The server ends every session of the user on a change, this one included. */
+/** The server ends the user's other sessions on a change (this one stays), and their API tokens if asked. */
 export function useChangePassword() {
-  return useMutation({ mutationFn: (body: ChangePasswordRequest) => api.post<void>('/auth/password', body) });
+  return useMutation({ mutationFn: (body: ChangePasswordRequest) => api.post<PasswordChanged>('/auth/password', body) });
 }
 
 /**

@@ -96,6 +96,29 @@ describe('CreateTrainingJobPage', () => {
     expect((screen.getByLabelText('Environment Variable 2 value') as HTMLInputElement).type).toBe('text');
   });
 
+  it('stops adding environment variables at the contract’s 100', async () => {
+    const many: TrainingJob = {
+      ...job,
+      spec: { ...job.spec, env: Array.from({ length: 99 }, (_, i) => ({ name: `V${i}`, value: String(i) })) },
+    };
+    routeFetch({
+      'GET /api/v1/training-jobs/linreg/versions/V001': () => json(many),
+      'GET /api/v1/training-jobs': () => json(versions),
+      'GET /api/v1/training-job-configs': emptyList,
+      'GET /api/v1/notification-topics': emptyList,
+      'GET /api/v1/resource-pools': () => json(pools),
+    });
+    renderPage(<CreateTrainingJobPage />, { url: '/jobs/new?from=linreg&version=V001', path: '/jobs/new' });
+    expect(((await screen.findByRole('textbox', { name: 'Name' })) as HTMLInputElement).value).toBe('linreg');
+    next();
+    const add = (await screen.findByRole('button', { name: 'Add Environment Variable' })) as HTMLButtonElement;
+    expect(add.disabled).toBe(false);
+    fireEvent.click(add);
+    expect(await screen.findByLabelText('Environment Variable 100 name')).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'Add Environment Variable' }) as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByText('A job has at most 100 environment variables.')).toBeTruthy();
+  });
+
   it('opens as the next version of a job, prefilled, and puts the server’s field errors on their fields', async () => {
     const calls = routeFetch({
       'GET /api/v1/training-jobs/linreg/versions/V001': () => json(job),

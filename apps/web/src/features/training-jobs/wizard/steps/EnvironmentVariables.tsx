@@ -1,5 +1,6 @@
 import { ActionIcon, Button, Checkbox, Group, Input, Stack, Text, TextInput } from '@mantine/core';
 import { useFieldArray, useWatch } from 'react-hook-form';
+import { MAX_ENV_VARS } from '@tc/contracts';
 import { useWizardForm } from '../useWizardForm';
 
 /** Rows of name/value; the names' rules (POSIX, not the platform's own, no duplicates) are the schema's. */
@@ -62,9 +63,19 @@ export function EnvironmentVariables() {
           );
         })}
         <Group>
-          <Button variant="light" size="xs" onClick={() => append({ name: '', value: '' }, { shouldFocus: true })}>
+          <Button
+            variant="light"
+            size="xs"
+            disabled={fields.length >= MAX_ENV_VARS}
+            onClick={() => append({ name: '', value: '' }, { shouldFocus: true })}
+          >
             Add Environment Variable
           </Button>
+          {fields.length >= MAX_ENV_VARS && (
+            <Text size="sm" c="dimmed">
+              A job has at most {MAX_ENV_VARS} environment variables.
+            </Text>
+          )}
         </Group>
       </Stack>
     </Input.Wrapper>
