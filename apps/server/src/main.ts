@@ -55,6 +55,10 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  // A promise rejected with nobody listening is a bug (the runner settles each job's promises
+  // itself; see supervise), but it is one job's bug: Node's default would end the console and
+  // every other job with it. It is logged loudly instead.
+  process.on('unhandledRejection', (err) => app.log.error({ err }, 'unhandled rejection (a bug): the console carries on'));
 
   await app.recover();
   await app.listen({ port: config.port, host: config.host });

@@ -1,6 +1,6 @@
 import { parseObjectPath, type Flavor, type JobStatus } from '@tc/contracts';
 import { Readable } from 'node:stream';
-import type { ContainerEngine, ExitInfo } from './container-engine.js';
+import { ContainerGoneError, type ContainerEngine, type ExitInfo } from './container-engine.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { JobRepository } from '../db/job-repository.js';
 import type { LogRepository } from '../db/log-repository.js';
@@ -27,6 +27,11 @@ export const LABEL = {
 } as const;
 
 const PIDS_LIMIT = 1024;
+/**
+ * How long the log may go on arriving after a container exited. The engine (20.10) at times
+ * keeps a follow open after the exit; past this, what is left is read once without follow.
+ */
+const LOG_DRAIN_MS = 15_000;
 /** How long removals are retried while the engine is unreachable. */
 const REMOVAL_RETRY_MS = 10 * 60_000;
 const GiB = 1024 ** 3;
@@ -77,6 +82,11 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** A name for a message: long ones (up to 255 bytes) cut to their start. */
+function shortName(name: string): string {
+  return name.length > 40 ? `${name.slice(0, 40)}…` : name;
+}
+
 function describeStaging(what: string, r: StagingReport): string {
   let m = `${what}: ${plural(r.files, 'file')}, ${r.bytes} bytes`;
   if (r.skippedLong.length)
@@ -96,9 +106,13 @@ interface Execution {
   started: boolean;
   /** Whether the output upload was attempted; a failure there is not retried. */
   finishing: boolean;
+  /** Per node: its container was removed outside the console (nothing left to collect). */
+  gone: boolean[];
   stopRequested: boolean;
   timedOut: boolean;
   failure: string | null;
+  /** The node whose end is `failure`, when it is one node's. */
+  failureNode: number | null;
 }
 
 /** Where a resumed node's log continues: lines the store already has are not taken again. */
@@ -244,12 +258,22 @@ export class JobRunner {
       ),
       started: false,
       finishing: false,
+      gone: hostnames.map(() => false),
       stopRequested: job.status === 'Stopping',
       timedOut: false,
       failure: null,
+      failureNode: null,
     };
     this.executions.set(job.id, ex);
     return ex;
+  }
+
+  /**
+   * A container or network name on the engine. Engine names are global, and several consoles
+   * may share an engine, each numbering its jobs from 1: the console's id keeps them apart.
+   */
+  private engineName(base: string, job: JobRecord): string {
+    return `tc-${this.deps.consoleId.replace(/[^a-zA-Z0-9]/g, '').slice(0, 12)}-${base}-${job.id}`;
   }
 
   private flavorOf(job: JobRecord): { flavor: Flavor; pool: PoolConfig } {
@@ -369,7 +393,7 @@ export class JobRunner {
     if (job.nodeCount > 1) {
       // Nodes find each other by hostname on a network of their own; internal unless the pool
       // lets jobs reach out, so a distributed job is no more connected than a standalone one.
-      const name = `tc-${hostnames[0]!.replace(/-0$/, '')}-${job.id}`;
+      const name = this.engineName(hostnames[0]!.replace(/-0$/, ''), job);
       ex.network = await step('network creation', () => engine.createNetwork(name, labels(-1), !pool.network));
       networkMode = name;
     }
@@ -377,7 +401,7 @@ export class JobRunner {
     for (let i = 0; i < job.nodeCount; i++) {
       const id = await step('container creation', () =>
         engine.createContainer({
-          name: `tc-${hostnames[i]}-${job.id}`,
+          name: this.engineName(hostnames[i]!, job),
           image: imageId,
           cmd: ['/bin/sh', '-c', job.spec.algorithm.bootCommand],
           env: nodeEnvironment({ spec: job.spec, version: job.version, index: i, hostnames, dataUrl }),
@@ -406,8 +430,8 @@ export class JobRunner {
           { bucket: code.bucket, prefix: code.prefix, dest: `home/work/user-job-dir/${codeFolder}` },
           skeletonDirs(codeFolder),
         );
-        await engine.putArchive(id, '/', s.tar);
-        const msg = describeStaging(`code downloaded to /home/work/user-job-dir/${codeFolder}/${on(i)}`, await s.report);
+        const [, report] = await this.copyIn(id, s);
+        const msg = describeStaging(`code downloaded to /home/work/user-job-dir/${codeFolder}/${on(i)}`, report);
         this.event(job, EventType.codeDownload, msg);
         sink.system(msg);
       });
@@ -415,8 +439,7 @@ export class JobRunner {
 
       await step('data download', async () => {
         const s = stagingTar(data.store, { bucket: data.bucket, prefix: data.prefix, dest: 'home/work/data' });
-        await engine.putArchive(id, '/', s.tar);
-        const r = await s.report;
+        const [, r] = await this.copyIn(id, s);
         const msg = describeStaging(`data downloaded to /home/work/data/${on(i)}`, r);
         this.event(job, EventType.dataDownload, msg);
         sink.system(msg);
@@ -446,6 +469,19 @@ export class JobRunner {
   }
 
   /**
+   * Copies a staging tar into the container. The store side and the engine side each fail on
+   * their own: whichever fails first fails the copy, and the tar is closed so the other ends too.
+   */
+  private async copyIn(id: string, s: { tar: Readable; report: Promise<StagingReport> }): Promise<[void, StagingReport]> {
+    try {
+      return await Promise.all([this.deps.engine.putArchive(id, '/', s.tar), s.report]);
+    } catch (err) {
+      s.tar.destroy();
+      throw err;
+    }
+  }
+
+  /**
    * Follows every node's log and waits for every node to exit. The first node that fails ends
    * the job: the others are stopped. A max runtime, when set, stops all of them when it passes.
    */
@@ -459,39 +495,65 @@ export class JobRunner {
         const point = resumeAt.get(i);
         let skip = point?.count ?? 0;
         const since = point ? new Date(point.at) : undefined;
-        const logsDone = engine.followLogs(
-          id!,
-          (l) => {
-            // The engine repeats the millisecond the stored log ends in; its first `count`
-            // lines there are stored already, in this same order.
-            if (since && skip > 0 && l.at.getTime() === since.getTime()) {
-              skip -= 1;
-              return;
-            }
-            sink.add(l.stream, l.text, l.at);
-          },
-          since,
-        );
+        const drain = new AbortController();
+        // Settled into a value at once: the follow may fail (its container removed) long before
+        // the wait below returns, and an unhandled rejection would end the whole process.
+        const logsDone = engine
+          .followLogs(
+            id!,
+            (l) => {
+              // The engine repeats the millisecond the stored log ends in; its first `count`
+              // lines there are stored already, in this same order.
+              if (since && skip > 0 && l.at.getTime() === since.getTime()) {
+                skip -= 1;
+                return;
+              }
+              sink.add(l.stream, l.text, l.at);
+            },
+            since,
+            drain.signal,
+          )
+          .then(
+            () => null,
+            (err: unknown) => err,
+          );
+        const node = `node ${i} (${hostnames[i]})`;
         let exit: ExitInfo;
         try {
           exit = await engine.wait(id!);
         } catch (err) {
-          await logsDone.catch(() => undefined);
-          this.nodeFailed(ex, `node ${i} (${hostnames[i]}): ${(err as Error).message}`);
+          drain.abort();
+          await logsDone;
+          if (err instanceof ContainerGoneError) {
+            ex.gone[i] = true;
+            jobs.updateNode(job.id, i, { state: 'removed' });
+            this.event(job, EventType.nodeExited, `${node}: its container was removed outside the console`);
+            this.nodeFailed(
+              ex,
+              `${node}: its container was removed outside the console (by docker rm or an engine clean-up); its outputs are lost`,
+            );
+            return;
+          }
+          this.nodeFailed(ex, `${node}: ${(err as Error).message}`);
           return;
         }
-        await logsDone.catch((err: unknown) => sink.system(`log capture ended early: ${(err as Error).message}`));
+        // The container has exited; what it wrote arrives within moments, or is read once more.
+        const late = setTimeout(() => drain.abort(), LOG_DRAIN_MS);
+        const logErr = await logsDone;
+        clearTimeout(late);
+        if (logErr) sink.system(`log capture ended early: ${(logErr as Error).message}`);
         jobs.updateNode(job.id, i, { state: 'exited', exitCode: exit.exitCode });
         const oom = exit.oomKilled ? ' (killed: out of memory)' : '';
-        this.event(job, EventType.nodeExited, `node ${i} (${hostnames[i]}) exited with code ${exit.exitCode}${oom}`);
-        if (exit.exitCode !== 0) {
-          const who = job.nodeCount > 1 ? `node ${i} (${hostnames[i]})` : 'boot command';
-          this.nodeFailed(
-            ex,
-            exit.oomKilled
-              ? `${who} was killed for exceeding the flavor's memory (${flavor.memoryGiB} GiB), exit code ${exit.exitCode}`
-              : `${who} exited with code ${exit.exitCode}`,
-          );
+        this.event(job, EventType.nodeExited, `${node} exited with code ${exit.exitCode}${oom}`);
+        const who = job.nodeCount > 1 ? node : 'boot command';
+        if (exit.oomKilled) {
+          // Also when the boot command went on and exited 0: a process of the run was killed, so
+          // the run did not do what it was asked (the container contract).
+          const then = exit.exitCode === 0 ? '; the boot command then exited with code 0' : `, exit code ${exit.exitCode}`;
+          const what = exit.exitCode === 0 ? `a process of the ${who}` : who;
+          this.nodeFailed(ex, `${what} was killed for exceeding the flavor's memory (${flavor.memoryGiB} GiB)${then}`, i);
+        } else if (exit.exitCode !== 0) {
+          this.nodeFailed(ex, `${who} exited with code ${exit.exitCode}`, i);
         }
       });
       await Promise.all(nodes);
@@ -502,9 +564,10 @@ export class JobRunner {
   }
 
   /** Records the first failure (a stop or timeout is not one) and stops the other nodes. */
-  private nodeFailed(ex: Execution, why: string): void {
+  private nodeFailed(ex: Execution, why: string, node: number | null = null): void {
     if (ex.failure || ex.stopRequested || ex.timedOut) return;
     ex.failure = why;
+    ex.failureNode = node;
     if (ex.job.nodeCount > 1) ex.sinks[0]!.system(`${why}; stopping the other nodes`);
     void this.stopContainers(ex);
   }
@@ -641,18 +704,47 @@ export class JobRunner {
       let files = 0;
       let bytes = 0;
       const skipped: string[] = [];
+      const refused: string[] = [];
+      const lost: number[] = [];
       for (let i = ex.containers.length - 1; i >= 0; i--) {
         const id = ex.containers[i];
         if (!id) continue;
-        const archive = await this.deps.engine.getArchive(id, OUTPUT_DIR);
-        const r = await uploadOutputs(archive, this.deps.store, out.bucket, out.prefix);
-        files += r.files;
-        bytes += r.bytes;
-        skipped.push(...r.skipped);
+        if (ex.gone[i]) {
+          lost.push(i);
+          continue;
+        }
+        let archive: Readable;
+        try {
+          archive = await this.deps.engine.getArchive(id, OUTPUT_DIR);
+        } catch (err) {
+          if (!(err instanceof ContainerGoneError)) throw err;
+          ex.gone[i] = true;
+          lost.push(i);
+          // `docker rm -f` kills first: the exit code the node ended with was that kill, so this
+          // is the reason, not the exit.
+          if (ex.failureNode === i) ex.failure = null;
+          this.nodeFailed(
+            ex,
+            `node ${i} (${ex.hostnames[i]}): its container was removed outside the console before its outputs were collected`,
+          );
+          continue;
+        }
+        try {
+          const r = await uploadOutputs(archive, this.deps.store, out.bucket, out.prefix);
+          files += r.files;
+          bytes += r.bytes;
+          skipped.push(...r.skipped);
+          refused.push(...r.refused);
+        } finally {
+          // Read to its end, or given up: either way the engine lets go of the container.
+          archive.destroy();
+        }
       }
       let msg = `outputs uploaded to ${job.spec.trainOutput}: ${plural(files, 'file')}, ${bytes} bytes`;
       if (job.nodeCount > 1) msg += ` from ${job.nodeCount} nodes`;
       if (skipped.length) msg += `; not uploaded (links or special files): ${skipped.join(', ')}`;
+      if (refused.length) msg += `; not uploaded (the store refused the name): ${refused.map(shortName).join(', ')}`;
+      if (lost.length) msg += `; lost (container removed outside the console): ${lost.map((i) => `node ${i}`).join(', ')}`;
       this.event(job, EventType.outputUpload, msg);
       ex.sinks[0]!.system(msg);
     });

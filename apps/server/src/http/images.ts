@@ -45,7 +45,7 @@ export function imageRoutes(images: ImageService): FastifyPluginAsyncZod {
       {
         schema: {
           tags,
-          summary: 'Check an image the engine has now: its default user must be UID 1101',
+          summary: 'Check an image the engine has now: its default user must be UID 1101, not in group 0',
           body: ImageRefRequest,
           response: { 200: ImageCheckResult, 400: ApiError, 404: ApiError },
         },

@@ -128,8 +128,12 @@ export class ArchiveTagGuard {
     this.extract.on('entry', (header, stream, next) => {
       const name = path.posix.normalize(header.name).replace(/^(\.?\/)+/, '');
       const base = path.posix.basename(name);
+      // Once the guard halts, both ends of an entry close early; that is reported through fail().
+      stream.on('error', () => undefined);
       if (!METADATA.has(base)) {
-        stream.pipe(this.pack.entry(header, (err) => (err ? this.fail(err) : next())));
+        const into = this.pack.entry(header, (err) => (err ? this.fail(err) : next()));
+        into.on('error', () => undefined);
+        stream.pipe(into);
         return;
       }
       if (header.type !== 'file' && header.type !== 'contiguous-file') {

@@ -103,7 +103,10 @@ describe('an out-of-memory kill', () => {
     const tc = await newConsole({ CONFIG_FILE: writePoolsConfig() });
     // dd fills a 400 MB buffer in a 256 MiB flavor: the kernel kills it; the shell goes on.
     const cmd = 'dd if=/dev/zero of=/dev/null bs=400M count=1; echo "dd ended with $?"; exit 0';
-    const job = await submit(tc, jobRequest('oom-then-zero', image, cmd, { resources: { poolId: 'public', flavorId: 'cpu.tiny', nodes: 1 } }));
+    const job = await submit(
+      tc,
+      jobRequest('oom-then-zero', image, cmd, { resources: { pool: 'public', type: 'CPU', flavor: 'cpu.tiny', nodes: 1 } }),
+    );
     const end = await untilStatus(tc, job, ENDED);
     expect((await allLogLines(tc, job)).map((l) => l.text)).toContain('dd ended with 137');
     expect(end.status).toBe('Running failed');

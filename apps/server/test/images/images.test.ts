@@ -148,7 +148,7 @@ describe('upload a docker save tarball', () => {
   it('streams it to the engine, which then has the image, checked', async () => {
     // Its own label makes its ID its own: removing it cannot take another test's image along.
     const tag = `tc-test/loaded:${TEST_RUN}`;
-    await buildLabelledImage({ tag, user: '1101', labels: { 'tc.test.case': 'load' } });
+    await buildLabelledImage({ tag, user: '1101:1101', labels: { 'tc.test.case': 'load' } });
     const id = (await testDocker().getImage(tag).inspect()).Id;
     const file = path.join(tmp, 'image.tar');
     await pipeline(await testDocker().getImage(tag).get(), createWriteStream(file));

@@ -123,6 +123,10 @@ class CallerError extends Error {
 
 const GPU_DRIVER_MISSING = /could not select device driver/i;
 
+function duration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
+}
+
 /** The engine's answers for a container that is gone or being removed. */
 function gone(err: unknown): boolean {
   const s = statusOf(err);
@@ -175,14 +179,14 @@ export class DockerEngine implements ContainerEngine {
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         ctl.abort();
-        reject(new EngineDeadlineError(`${what}: the engine did not answer within ${Math.round(ms / 1000)} s`));
+        reject(new EngineDeadlineError(`${what}: the engine did not answer within ${duration(ms)}`));
       }, ms);
     });
     try {
       return await Promise.race([fn(ctl.signal), late]);
     } catch (err) {
       if (ctl.signal.aborted && !(err instanceof EngineDeadlineError)) {
-        throw new EngineDeadlineError(`${what}: the engine did not answer within ${Math.round(ms / 1000)} s`, { cause: err });
+        throw new EngineDeadlineError(`${what}: the engine did not answer within ${duration(ms)}`, { cause: err });
       }
       throw err;
     } finally {
@@ -190,11 +194,16 @@ export class DockerEngine implements ContainerEngine {
     }
   }
 
-  /** Whether the container still exists (a 404 from the archive or log API may mean a missing path). */
+  /**
+   * Whether the container is still there to be used: not gone, not being removed. (A 404 from
+   * the archive API may also mean a missing path in a container that exists.)
+   */
   private async exists(containerId: string): Promise<boolean> {
     try {
-      await this.call('inspecting the container', (abortSignal) => this.docker.getContainer(containerId).inspect({ abortSignal }));
-      return true;
+      const { State } = await this.call('inspecting the container', (abortSignal) =>
+        this.docker.getContainer(containerId).inspect({ abortSignal }),
+      );
+      return State.Status !== 'removing' && !State.Dead;
     } catch (err) {
       if (statusOf(err) === 404) return false;
       throw err instanceof EngineDeadlineError ? err : EngineError.from(err);
@@ -406,7 +415,7 @@ export class DockerEngine implements ContainerEngine {
       // The producer would otherwise wait forever on a reader that is gone.
       if (!tarStream.destroyed) tarStream.destroy();
       if (idle.expired) {
-        throw new EngineDeadlineError(`copying into the container stalled: nothing moved for ${Math.round(this.streamIdleMs / 1000)} s`, {
+        throw new EngineDeadlineError(`copying into the container stalled: nothing moved for ${duration(this.streamIdleMs)}`, {
           cause: err,
         });
       }
@@ -545,6 +554,9 @@ export class DockerEngine implements ContainerEngine {
       const res: unknown = await c.wait();
       const exitCode = isRecord(res) && typeof res.StatusCode === 'number' ? res.StatusCode : -1;
       const state = (await this.call('inspecting the container', (abortSignal) => c.inspect({ abortSignal }))).State;
+      // `docker rm -f` marks the container for removal first, then kills it: the exit this wait
+      // saw is that kill, not the boot command's own end.
+      if (state.Status === 'removing' || state.Dead) throw new ContainerGoneError(containerId);
       let oomKilled = state.OOMKilled === true;
       // Engine 20.10 on cgroup v1 misses some OOM kills under load (about 1 in 16 with several
       // at once here): OOMKilled false, though the kernel killed a process. Its event log
@@ -553,7 +565,7 @@ export class DockerEngine implements ContainerEngine {
       if (!oomKilled) oomKilled = await this.oomEventSeen(containerId, state.StartedAt).catch(() => false);
       return { exitCode, oomKilled };
     } catch (err) {
-      if (err instanceof EngineDeadlineError) throw err;
+      if (err instanceof EngineDeadlineError || err instanceof ContainerGoneError) throw err;
       if (statusOf(err) === 404) throw new ContainerGoneError(containerId, { cause: err });
       throw EngineError.from(err);
     }
@@ -599,14 +611,15 @@ export class DockerEngine implements ContainerEngine {
     } catch (err) {
       if (err instanceof EngineDeadlineError) throw err;
       // 404 is also the answer for a path the container lacks.
-      if (statusOf(err) === 404 && !(await this.exists(containerId))) throw new ContainerGoneError(containerId, { cause: err });
+      // A container being removed answers 404 or 500 ("RWLayer … is unexpectedly nil").
+      if ((statusOf(err) === 404 || statusOf(err) === 500) && !(await this.exists(containerId))) {
+        throw new ContainerGoneError(containerId, { cause: err });
+      }
       throw EngineError.from(err);
     }
     // Closing the returned stream closes the engine's response, which releases the container:
     // while the response is open, a removal of the container waits.
-    const stalled = new EngineDeadlineError(
-      `copying out of the container stalled: nothing moved for ${Math.round(this.streamIdleMs / 1000)} s`,
-    );
+    const stalled = new EngineDeadlineError(`copying out of the container stalled: nothing moved for ${duration(this.streamIdleMs)}`);
     const idle = new IdleDeadline(this.streamIdleMs, () => watched.destroy(stalled));
     const watched = idle.watch(raw);
     watched.once('close', () => idle.clear());
@@ -722,7 +735,7 @@ async function readFirstEntry(
   } catch (err) {
     clearTimeout(timer);
     if (cut.signal.aborted)
-      throw new EngineDeadlineError(`reading ${p} from the image: the engine did not answer within ${Math.round(deadlineMs / 1000)} s`);
+      throw new EngineDeadlineError(`reading ${p} from the image: the engine did not answer within ${duration(deadlineMs)}`);
     if (statusOf(err) === 404) return null;
     throw EngineError.from(err, `reading ${p} from the image failed`);
   }

@@ -1,7 +1,9 @@
 import { PassThrough, type Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ContainerSpec, LogLineEvent } from '../../../src/engine/container-engine.js';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ContainerGoneError, EngineDeadlineError, type ContainerSpec, type LogLineEvent } from '../../../src/engine/container-engine.js';
 import { DockerEngine, createDockerClient, sinceParam } from '../../../src/engine/docker/docker-engine.js';
 import {
   TEST_LABELS,
@@ -244,7 +246,8 @@ describe('DockerEngine against the real engine', () => {
     expect(texts(lines, 'stdout')).toEqual(['a', 'c']);
     expect(texts(lines, 'stderr')).toEqual(['b']);
     await engine.remove(id);
-    await expect(engine.followLogs(id, () => undefined)).rejects.toThrow(/^No such container/);
+    // A container that is gone says so, as the port's own error.
+    await expect(engine.followLogs(id, () => undefined)).rejects.toBeInstanceOf(ContainerGoneError);
   });
 
   it('joins lines longer than the engine 16 KiB message size', async () => {
@@ -437,9 +440,10 @@ describe('DockerEngine against the real engine', () => {
     );
     await engine.remove(id);
     const orphan = tarOf([{ name: 'a.txt', content: 'a' }]);
-    await expect(engine.putArchive(id, '/', orphan)).rejects.toThrow(/No such container/);
+    await expect(engine.putArchive(id, '/', orphan)).rejects.toThrow(/was removed outside the console/);
     expect(orphan.destroyed).toBe(true);
-    await expect(engine.wait(id)).rejects.toThrow(/No such container/);
+    await expect(engine.wait(id)).rejects.toBeInstanceOf(ContainerGoneError);
+    await expect(engine.getArchive(id, '/home/work/outputs')).rejects.toBeInstanceOf(ContainerGoneError);
   });
 
   it('turns the missing GPU driver into a message that says what to do', async () => {
@@ -461,3 +465,45 @@ async function waitUntil(cond: () => boolean, timeoutMs = 10_000): Promise<void>
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+describe('DockerEngine against an engine that hangs', () => {
+  // A server that takes the request and never answers (or sends headers and then nothing): what
+  // an overloaded engine, or one holding a container lock, looks like from the console.
+  let server: Server;
+  let engine: DockerEngine;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      if (req.url?.includes('/archive')) {
+        res.writeHead(200, { 'content-type': 'application/x-tar' });
+        res.flushHeaders();
+      }
+      // Otherwise: no answer at all.
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    engine = new DockerEngine({ dockerHost: `http://127.0.0.1:${port}`, callDeadlineMs: 300, streamIdleMs: 300 });
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  it('fails each call on the way to a job end with a deadline error naming the call', async () => {
+    await expect(engine.remove('abc')).rejects.toThrow(/^removing the container: the engine did not answer within 300 ms/);
+    await expect(engine.remove('abc')).rejects.toBeInstanceOf(EngineDeadlineError);
+    await expect(engine.stop('abc', 0)).rejects.toBeInstanceOf(EngineDeadlineError);
+    await expect(engine.createContainer({ ...spec('true'), image: 'x' })).rejects.toBeInstanceOf(EngineDeadlineError);
+    await expect(engine.start('abc')).rejects.toBeInstanceOf(EngineDeadlineError);
+    await expect(engine.listManaged({ 'tc.managed': '1' })).rejects.toBeInstanceOf(EngineDeadlineError);
+    await expect(engine.removeNetwork('n')).rejects.toBeInstanceOf(EngineDeadlineError);
+  });
+
+  it('fails an archive that stops moving, and closes it', async () => {
+    const archive = await engine.getArchive('abc', '/home/work/outputs');
+    const reading = (async () => {
+      for await (const _ of archive) void _;
+    })();
+    await expect(reading).rejects.toThrow(/copying out of the container stalled/);
+    expect(archive.destroyed).toBe(true);
+  });
+});

@@ -17,6 +17,20 @@ export function JobParameters({ job }: { job: TrainingJob }) {
     ['Description', s.description || none],
     ['Algorithm Source', 'Custom'],
     ['Image Path', mono(s.algorithm.imagePath)],
+    // What the containers ran: the ID the check passed at, whatever the tag points at now.
+    [
+      'Image ID',
+      job.imageId ? (
+        <>
+          {mono(job.imageId)}
+          {job.imageDigest ? <div>{mono(job.imageDigest)}</div> : null}
+        </>
+      ) : (
+        <Text c="dimmed" span>
+          not checked yet
+        </Text>
+      ),
+    ],
     ['Code Directory', mono(s.algorithm.codeDir)],
     ['Boot Command', mono(s.algorithm.bootCommand)],
     [
