@@ -34,14 +34,22 @@ export async function untilStatus(
   statuses: readonly JobStatus[],
   timeoutMs = 60_000,
 ): Promise<TrainingJob> {
-  return waitFor(
-    `${job.name} ${job.version} to be ${statuses.join(' or ')}`,
-    async () => {
-      const j = await getJob(tc, job);
-      return statuses.includes(j.status) ? j : null;
-    },
-    timeoutMs,
-  );
+  let last: TrainingJob | undefined;
+  try {
+    return await waitFor(
+      `${job.name} ${job.version} to be ${statuses.join(' or ')}`,
+      async () => {
+        last = await getJob(tc, job);
+        return statuses.includes(last.status) ? last : null;
+      },
+      timeoutMs,
+    );
+  } catch (err) {
+    // Say where it stands, so a job that never ends shows which step it hangs in.
+    const event = last?.events.at(-1);
+    const where = last ? `; it is ${last.status}${event ? `, last event ${event.type}: ${event.message}` : ''}` : '';
+    throw new Error(`${(err as Error).message}${where}`, { cause: err });
+  }
 }
 
 export const ENDED: readonly JobStatus[] = ['Successful', 'Running failed', 'Stopped'];

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { describe, expect, it } from 'vitest';
-import type { LogLineEvent } from '../../../src/engine/container-engine.js';
+import { ContainerGoneError, type LogLineEvent } from '../../../src/engine/container-engine.js';
 import { DockerEngine } from '../../../src/engine/docker/docker-engine.js';
 
 /**
@@ -42,7 +42,7 @@ interface Entry {
 }
 
 /** What one request gets: all of the matching log, its first frames, or a cut-off stream. */
-type Reply = { frames?: number; breakAtByte?: number } | { status: number; message: string };
+type Reply = { frames?: number; breakAtByte?: number; hang?: boolean } | { status: number; message: string };
 
 /**
  * A container whose log file is `file` (in file order, which need not be time order). Each
@@ -57,8 +57,11 @@ class StubContainer {
     private readonly running: boolean[],
   ) {}
 
-  async logs(opts: { since?: string }): Promise<Readable> {
+  readonly follows: boolean[] = [];
+
+  async logs(opts: { since?: string; follow?: boolean }): Promise<Readable | Buffer> {
     this.requests.push(opts.since);
+    this.follows.push(opts.follow === true);
     const r = this.plan.shift() ?? {};
     if ('status' in r) {
       throw Object.assign(new Error(`(HTTP code ${r.status}) x - ${r.message}`), { statusCode: r.status, json: { message: r.message } });
@@ -68,6 +71,8 @@ class StubContainer {
     let bytes = Buffer.concat(entries.map((e) => frame(e.type, `${e.stamp} ${e.text}`)));
     const cut = r.breakAtByte !== undefined;
     if (cut) bytes = bytes.subarray(0, r.breakAtByte);
+    // Without follow the engine answers one buffer (multiplex headers and all).
+    if (!opts.follow) return bytes;
     // Small chunks, so frames arrive split across them.
     const chunks: Buffer[] = [];
     for (let i = 0; i < bytes.length; i += 7) chunks.push(bytes.subarray(i, i + 7));
@@ -75,6 +80,8 @@ class StubContainer {
       read() {
         const next = chunks.shift();
         if (next) this.push(next);
+        else if ('hang' in r && r.hang)
+          return; // the follow stays open, as the engine's sometimes does after an exit
         else if (cut) this.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
         else this.push(null);
       },
@@ -154,8 +161,29 @@ describe('followLogs recovery', () => {
   }, 10_000);
 
   it('fails at once when the engine refuses the request', async () => {
-    const c = new StubContainer([], [{ status: 404, message: 'No such container: x' }], []);
-    await expect(follow(c)).rejects.toThrow(/^No such container: x$/);
+    const c = new StubContainer([], [{ status: 501, message: 'configured logging driver does not support reading' }], []);
+    await expect(follow(c)).rejects.toThrow(/^configured logging driver does not support reading$/);
+  });
+
+  it('says the container is gone when the engine no longer has it, or is removing it', async () => {
+    await expect(follow(new StubContainer([], [{ status: 404, message: 'No such container: x' }], []))).rejects.toBeInstanceOf(
+      ContainerGoneError,
+    );
+    const removing = { status: 409, message: 'can not get logs from container which is dead or marked for removal' };
+    await expect(follow(new StubContainer([], [removing], []))).rejects.toBeInstanceOf(ContainerGoneError);
+  });
+
+  it('reads the rest once without follow when told to drain a follow that does not end', async () => {
+    const c = new StubContainer([out(S(1), 'a\n'), out(S(2), 'b\n'), out(S(3), 'c\n')], [{ frames: 1, hang: true }, {}], []);
+    const drain = new AbortController();
+    const lines: string[] = [];
+    const following = engineWith(c).followLogs('x', (l) => lines.push(l.text), undefined, drain.signal);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(lines).toEqual(['a']);
+    drain.abort();
+    await following;
+    expect(lines).toEqual(['a', 'b', 'c']);
+    expect(c.follows).toEqual([true, false]);
   });
 
   it('ends with the caller error when onLine throws, without asking again', async () => {
