@@ -2,7 +2,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { CreateTrainingJobRequest, type JobStatus, type TrainingJobList } from '@tc/contracts';
 import { openDatabase } from '../apps/server/src/db/database.js';
-import { JobRepository } from '../apps/server/src/db/job-repository.js';
+import { JobRepository } from '../apps/server/src/jobs/job-repository.js';
 import { nodeHostnames } from '../apps/server/src/engine/job-env.js';
 import { BUCKET, type BenchEnv } from './lib/env.js';
 import type { Row } from './lib/report-types.js';

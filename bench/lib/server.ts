@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { JobStatus, LogPage, TrainingJob } from '@tc/contracts';
 import type { EmbeddedS3 } from '../../apps/server/src/storage/embedded/embedded-s3.js';
 import { sleep } from './stats.js';
-import { apiTokenOverHttp } from '../../apps/server/test/support/accounts.js';
+import { apiOverHttp, apiTokenOverHttp } from '../../apps/server/test/support/accounts.js';
 
 const BENCH_ADMIN_PASSWORD = 'bench-admin-password';
 
@@ -60,16 +60,7 @@ export async function startServer(o: { dataDir: string; s3: EmbeddedS3 }): Promi
     await sleep(100);
   }
   const token = await apiTokenOverHttp(base, 'admin', BENCH_ADMIN_PASSWORD);
-  const api = async <T>(method: string, url: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${base}${url}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${text}`);
-    return JSON.parse(text) as T;
-  };
+  const api = <T>(method: string, url: string, body?: unknown): Promise<T> => apiOverHttp<T>(base, token, method, url, body);
   return {
     base,
     token,

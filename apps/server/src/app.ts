@@ -10,16 +10,16 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from './config.js';
 import { keptValue } from './kept-value.js';
 import type { Db } from './db/database.js';
-import { JobRepository } from './db/job-repository.js';
-import { LogRepository } from './db/log-repository.js';
-import { ImageCheckRepository } from './db/image-check-repository.js';
-import { ImageTagRepository } from './db/image-tag-repository.js';
+import { JobRepository } from './jobs/job-repository.js';
+import { LogRepository } from './engine/log-repository.js';
+import { ImageCheckRepository } from './engine/image-check-repository.js';
+import { ImageTagRepository } from './images/image-tag-repository.js';
 import type { ContainerEngine } from './engine/container-engine.js';
 import type { ObjectStore } from './storage/object-store.js';
 import { ResourcePools } from './engine/resource-pools.js';
 import { JobRunner } from './engine/job-runner.js';
 import { Scheduler } from './engine/scheduler.js';
-import { DatasetRepository } from './db/dataset-repository.js';
+import { DatasetRepository } from './datasets/dataset-repository.js';
 import { DatasetService } from './datasets/dataset-service.js';
 import { datasetRoutes } from './http/datasets.js';
 import { JobService } from './jobs/job-service.js';
@@ -27,9 +27,9 @@ import { registerErrorHandler } from './http/error-handler.js';
 import { trainingJobRoutes } from './http/training-jobs.js';
 import { resourcePoolRoutes } from './http/resource-pools.js';
 import { healthRoutes } from './http/health.js';
-import { ConfigRepository } from './db/config-repository.js';
-import { NotificationRepository } from './db/notification-repository.js';
-import { ConfigService, SaveParametersOnCreate } from './configs/config-service.js';
+import { ParameterSetRepository } from './job-parameters/parameter-set-repository.js';
+import { NotificationRepository } from './notifications/notification-repository.js';
+import { ParameterSetService, SaveParametersOnCreate } from './job-parameters/parameter-set-service.js';
 import { NotificationService } from './notifications/notification-service.js';
 import { DeliveryWorker } from './notifications/delivery-worker.js';
 import { HttpWebhookSender } from './notifications/webhook-sender.js';
@@ -40,13 +40,14 @@ import { registerSpa } from './http/spa.js';
 import { storageBrowseRoutes } from './http/storage-browse.js';
 import { ImageService } from './images/image-service.js';
 import { imageRoutes } from './http/images.js';
-import { BudgetRepository } from './db/budget-repository.js';
+import { BudgetRepository } from './budget/budget-repository.js';
 import { BudgetService } from './budget/budget-service.js';
 import { budgetRoutes } from './http/budget.js';
-import { AccountRepository } from './db/account-repository.js';
-import { AuditRepository } from './db/audit-repository.js';
+import { AccountRepository } from './accounts/account-repository.js';
+import { AuditRepository } from './accounts/audit-repository.js';
 import { AccountService } from './accounts/account-service.js';
-import { accountRoutes, registerAuth } from './http/auth.js';
+import { accountRoutes } from './http/accounts.js';
+import { registerAuth } from './http/authenticate.js';
 
 export interface AppDeps {
   db: Db;
@@ -140,8 +141,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   budget.reconcile();
   app.addHook('onReady', async () => deliveries.start());
   app.addHook('onClose', async () => deliveries.stop());
-  const configRepo = new ConfigRepository(deps.db);
-  const saveParameters = new SaveParametersOnCreate({ configs: configRepo, jobs });
+  const parameterSetRepo = new ParameterSetRepository(deps.db);
+  const saveParameters = new SaveParametersOnCreate({ configs: parameterSetRepo, jobs });
   const service = new JobService({
     jobs,
     logs,
@@ -152,7 +153,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     region: config.s3Region,
     createHooks: [budget, { check: (req, actor) => datasets.checkJob(req, actor) }, notifications, saveParameters],
   });
-  const configs = new ConfigService({ configs: configRepo, createJob: (actor, req) => service.create(actor, req) });
+  const parameterSets = new ParameterSetService({ configs: parameterSetRepo, createJob: (actor, req) => service.create(actor, req) });
   const audit = new AuditRepository(deps.db);
   const accounts = new AccountService({
     accounts: new AccountRepository(deps.db),
@@ -186,7 +187,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     async (api) => {
       await api.register(accountRoutes(accounts, config.auth));
       await api.register(trainingJobRoutes(service));
-      await api.register(trainingJobConfigRoutes(configs));
+      await api.register(trainingJobConfigRoutes(parameterSets));
       await api.register(notificationTopicRoutes(notifications));
       await api.register(storageBrowseRoutes(deps.store));
       await api.register(datasetRoutes(datasets));

@@ -2,8 +2,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase } from '../db/database.js';
-import { AccountRepository } from '../db/account-repository.js';
-import { AuditRepository } from '../db/audit-repository.js';
+import { AccountRepository } from './account-repository.js';
+import { AuditRepository } from './audit-repository.js';
 import { AccountService } from './account-service.js';
 
 const IDLE_MS = 30 * 60_000;

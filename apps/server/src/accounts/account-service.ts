@@ -16,8 +16,8 @@ import type {
   User,
   UserList,
 } from '@tc/contracts';
-import type { AccountRepository, ApiTokenRecord, UserRecord } from '../db/account-repository.js';
-import type { AuditRepository } from '../db/audit-repository.js';
+import type { AccountRepository, ApiTokenRecord, UserRecord } from './account-repository.js';
+import type { AuditRepository } from './audit-repository.js';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, UnauthorizedError } from '../errors.js';
 import type { Actor } from './actor.js';
 import { decoyHash, hashPassword, verifyPassword } from './password.js';

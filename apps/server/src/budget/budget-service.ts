@@ -1,6 +1,6 @@
 import { isTerminal, type Budget, type BudgetJobsQuery, type Flavor, type JobConsumptionList } from '@tc/contracts';
-import type { BudgetRepository, MeteredRun } from '../db/budget-repository.js';
-import type { JobTransition } from '../db/job-repository.js';
+import type { BudgetRepository, MeteredRun } from './budget-repository.js';
+import type { JobTransition } from '../jobs/job-repository.js';
 import type { JobRecord } from '../jobs/job.js';
 import { parseVersion } from '../jobs/version.js';
 import { PaymentRequiredError } from '../errors.js';

@@ -7,7 +7,7 @@ import {
   type DatasetFilePage,
   type DatasetList,
 } from '@tc/contracts';
-import type { DatasetRecord, DatasetRepository, PinnedFile } from '../db/dataset-repository.js';
+import type { DatasetRecord, DatasetRepository, PinnedFile } from './dataset-repository.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import { parseVersion } from '../jobs/version.js';

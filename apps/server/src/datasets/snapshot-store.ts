@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
-import type { PinnedFile } from '../db/dataset-repository.js';
+import type { PinnedFile } from './dataset-repository.js';
 
 /**
  * The object store as a dataset version saw it: listing its folder yields the pinned files (not

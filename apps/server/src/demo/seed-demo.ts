@@ -4,11 +4,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { ContainerEngine } from '../engine/container-engine.js';
+import { CODE_ROOT, CONTAINER_UID } from '../engine/paths.js';
 
 export const DEMO_IMAGE = 'demo/linreg-train:1.0';
 export const DEMO_BUCKET = 'demo';
-/** UID 1101 in a group of its own: the image check refuses group 0. */
-export const DEMO_IMAGE_USER = '1101:1101';
+/** The contract's UID in a group of its own: the image check refuses group 0. */
+export const DEMO_IMAGE_USER = `${CONTAINER_UID}:${CONTAINER_UID}`;
 const SAMPLE_DIR = fileURLToPath(new URL('../../../../scripts/demo/sample', import.meta.url));
 
 /** The create request of the demo job, as a person would send it. */
@@ -20,7 +21,7 @@ export function demoJobRequest(name = 'linreg-demo', image = DEMO_IMAGE): Record
       source: 'custom',
       imagePath: image,
       codeDir: 'obs://demo/code/linreg/',
-      bootCommand: 'sh /home/work/user-job-dir/linreg/train.sh',
+      bootCommand: `sh ${CODE_ROOT}/linreg/train.sh`,
     },
     data: { source: 'path', path: 'obs://demo/data/' },
     trainOutput: 'obs://demo/output/linreg/',

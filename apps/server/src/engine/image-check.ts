@@ -1,7 +1,6 @@
 import type { ContainerEngine } from './container-engine.js';
-import type { ImageCheckRepository } from '../db/image-check-repository.js';
-
-export const REQUIRED_UID = 1101;
+import type { ImageCheckRepository } from './image-check-repository.js';
+import { CONTAINER_UID } from './paths.js';
 
 export interface ImageCheckResult {
   passed: boolean;
@@ -111,14 +110,14 @@ async function userProblem(ref: string, user: string, engine: ContainerEngine): 
     const passwd = await read('/etc/passwd');
     uid = passwd === null ? null : uidFromPasswd(passwd, userPart);
     if (uid === null) {
-      return `the image's default user "${userPart}" is not in its /etc/passwd, so its UID cannot be checked; the default user must be UID ${REQUIRED_UID}`;
+      return `the image's default user "${userPart}" is not in its /etc/passwd, so its UID cannot be checked; the default user must be UID ${CONTAINER_UID}`;
     }
   }
-  if (uid !== REQUIRED_UID) {
+  if (uid !== CONTAINER_UID) {
     const who = user === '' ? 'root (no USER instruction)' : `"${user}" (UID ${uid})`;
-    return `the image's default user is ${who}; it must be UID ${REQUIRED_UID} (add "USER ${REQUIRED_UID}:${REQUIRED_UID}" to the Dockerfile)`;
+    return `the image's default user is ${who}; it must be UID ${CONTAINER_UID} (add "USER ${CONTAINER_UID}:${CONTAINER_UID}" to the Dockerfile)`;
   }
-  const fix = `use a group of its own, e.g. "USER ${REQUIRED_UID}:${REQUIRED_UID}"`;
+  const fix = `use a group of its own, e.g. "USER ${CONTAINER_UID}:${CONTAINER_UID}"`;
   if (groupPart !== undefined && groupPart !== '') {
     let gid = /^\d+$/.test(groupPart) ? Number(groupPart) : null;
     if (gid === null) {

@@ -2,9 +2,9 @@ import { parseObjectPath, type Flavor, type JobStatus } from '@tc/contracts';
 import { Readable } from 'node:stream';
 import { ContainerGoneError, type ContainerEngine, type ExitInfo } from './container-engine.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import type { JobRepository } from '../db/job-repository.js';
-import type { LogRepository } from '../db/log-repository.js';
-import type { ImageCheckRepository } from '../db/image-check-repository.js';
+import type { JobRepository } from '../jobs/job-repository.js';
+import type { LogRepository } from './log-repository.js';
+import type { ImageCheckRepository } from './image-check-repository.js';
 import type { PoolConfig } from '../config.js';
 import type { ResourcePools } from './resource-pools.js';
 import { EventType, type JobRecord } from '../jobs/job.js';
@@ -12,7 +12,7 @@ import { checkImage } from './image-check.js';
 import { skeletonDirs, stagingTar, type StagingReport } from './staging.js';
 import { uploadOutputs } from './output-upload.js';
 import { nodeEnvironment, nodeHostnames } from './job-env.js';
-import { lastSegment, OUTPUT_DIR } from './paths.js';
+import { CODE_ROOT, CONTAINER_UID, DATA_DIR, inArchive, lastSegment, OUTPUT_DIR } from './paths.js';
 import { DEFAULT_LOG_MAX_BYTES, LogSink } from './log-sink.js';
 import type { DataSnapshot } from '../datasets/dataset-service.js';
 
@@ -355,7 +355,7 @@ export class JobRunner {
 
     const check = await step('image check', () => checkImage(job.spec.algorithm.imagePath, { engine, verdicts: this.deps.verdicts }));
     const checkMsg = check.passed
-      ? `image ${job.spec.algorithm.imagePath} passed the check (default user UID 1101)${check.cached ? ', verdict reused' : ''}`
+      ? `image ${job.spec.algorithm.imagePath} passed the check (default user UID ${CONTAINER_UID})${check.cached ? ', verdict reused' : ''}`
       : `image ${job.spec.algorithm.imagePath} failed the check: ${check.reason}`;
     this.event(job, EventType.imageCheck, checkMsg);
     log0.system(checkMsg);
@@ -427,20 +427,20 @@ export class JobRunner {
       await step('code download', async () => {
         const s = stagingTar(
           store,
-          { bucket: code.bucket, prefix: code.prefix, dest: `home/work/user-job-dir/${codeFolder}` },
+          { bucket: code.bucket, prefix: code.prefix, dest: inArchive(`${CODE_ROOT}/${codeFolder}`) },
           skeletonDirs(codeFolder),
         );
         const [, report] = await this.copyIn(id, s);
-        const msg = describeStaging(`code downloaded to /home/work/user-job-dir/${codeFolder}/${on(i)}`, report);
+        const msg = describeStaging(`code downloaded to ${CODE_ROOT}/${codeFolder}/${on(i)}`, report);
         this.event(job, EventType.codeDownload, msg);
         sink.system(msg);
       });
       this.checkStop(ex);
 
       await step('data download', async () => {
-        const s = stagingTar(data.store, { bucket: data.bucket, prefix: data.prefix, dest: 'home/work/data' });
+        const s = stagingTar(data.store, { bucket: data.bucket, prefix: data.prefix, dest: inArchive(DATA_DIR) });
         const [, r] = await this.copyIn(id, s);
-        const msg = describeStaging(`data downloaded to /home/work/data/${on(i)}`, r);
+        const msg = describeStaging(`data downloaded to ${DATA_DIR}/${on(i)}`, r);
         this.event(job, EventType.dataDownload, msg);
         sink.system(msg);
         for (const n of r.skippedLong) sink.system(`skipped data file with a name over 255 characters: ${n}`);

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase, type Db } from '../db/database.js';
-import { JobRepository } from '../db/job-repository.js';
-import { LogRepository } from '../db/log-repository.js';
+import { JobRepository } from '../jobs/job-repository.js';
+import { LogRepository } from './log-repository.js';
 import { formatBytes, LINE_OVERHEAD, LogSink, type LogSinkOptions } from './log-sink.js';
 
 const dirs: string[] = [];

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase } from '../db/database.js';
-import { JobRepository } from '../db/job-repository.js';
-import { LogRepository } from '../db/log-repository.js';
+import { JobRepository } from '../jobs/job-repository.js';
+import { LogRepository } from './log-repository.js';
 import { LogSink } from './log-sink.js';
 
 function setup() {

@@ -1,4 +1,4 @@
-import type { LineSize, LogCapState, LogRepository, StoredLogLine } from '../db/log-repository.js';
+import type { LineSize, LogCapState, LogRepository, StoredLogLine } from './log-repository.js';
 
 /** Per node; small enough that a few runaway jobs do not fill a small disk. */
 export const DEFAULT_LOG_MAX_BYTES = 64 * 1024 * 1024;

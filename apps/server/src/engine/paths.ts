@@ -3,7 +3,13 @@ export const WORK_DIR = '/home/work';
 export const CODE_ROOT = '/home/work/user-job-dir';
 export const DATA_DIR = '/home/work/data';
 export const OUTPUT_DIR = '/home/work/outputs';
+/** The UID the boot command runs as: the image check requires it, staged files are owned by it. */
 export const CONTAINER_UID = 1101;
+
+/** A contract path as a tar entry names it (entries carry no leading slash). */
+export function inArchive(containerPath: string): string {
+  return containerPath.replace(/^\//, '');
+}
 
 /** The longest file name the reference stages; longer ones are skipped and logged. */
 export const MAX_NAME_LENGTH = 255;

@@ -1,5 +1,5 @@
 import { isTerminal, type JobStatus } from '@tc/contracts';
-import type { JobRepository } from '../db/job-repository.js';
+import type { JobRepository } from '../jobs/job-repository.js';
 import { EventType, type JobRecord } from '../jobs/job.js';
 import { addCapacity, demand, fits, NO_CAPACITY, type Capacity, type ResourcePools } from './resource-pools.js';
 

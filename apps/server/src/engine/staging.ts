@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import { PassThrough, Readable } from 'node:stream';
 import tar from 'tar-stream';
 import type { ObjectStore } from '../storage/object-store.js';
-import { CONTAINER_UID, classifyKey } from './paths.js';
+import { CODE_ROOT, CONTAINER_UID, DATA_DIR, OUTPUT_DIR, WORK_DIR, classifyKey, inArchive } from './paths.js';
 
 export interface StagingSource {
   bucket: string;
@@ -22,7 +22,7 @@ export interface StagingReport {
 
 /** Folders every job gets, owned by the image's user so it can write where the contract says. */
 export function skeletonDirs(codeDir: string): string[] {
-  return ['home/work', 'home/work/user-job-dir', `home/work/user-job-dir/${codeDir}`, 'home/work/data', 'home/work/outputs'];
+  return [WORK_DIR, CODE_ROOT, `${CODE_ROOT}/${codeDir}`, DATA_DIR, OUTPUT_DIR].map(inArchive);
 }
 
 /**

@@ -10,7 +10,7 @@ import {
   DatasetParams,
   DatasetVersionParams,
 } from '@tc/contracts';
-import { actorOf } from './auth.js';
+import { actorOf } from './authenticate.js';
 import type { DatasetService } from '../datasets/dataset-service.js';
 
 const ListQuery = z.object({

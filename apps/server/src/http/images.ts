@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ApiError, ImageCheckResult, ImageList, ImageRefRequest, LoadedImages, type PullEvent } from '@tc/contracts';
 import type { ImageService } from '../images/image-service.js';
 import { InvalidInputError } from '../errors.js';
-import { actorOf } from './auth.js';
+import { actorOf } from './authenticate.js';
 
 /** Image tarballs are large; this route alone lifts the 1 MiB body limit. */
 export const IMAGE_UPLOAD_LIMIT = 20 * 1024 ** 3;

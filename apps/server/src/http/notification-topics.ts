@@ -16,7 +16,7 @@ import {
   NotificationTopicSecret,
   UpdateNotificationTopicRequest,
 } from '@tc/contracts';
-import { actorOf } from './auth.js';
+import { actorOf } from './authenticate.js';
 import type { NotificationService } from '../notifications/notification-service.js';
 
 const tags = ['notification topics'];

@@ -9,6 +9,7 @@ import {
   StorageListing,
   formatObjectPath,
 } from '@tc/contracts';
+import { lastSegment } from '../engine/paths.js';
 import { NotFoundError } from '../errors.js';
 import { ObjectStoreError, type ObjectStore } from '../storage/object-store.js';
 
@@ -30,10 +31,6 @@ async function inBucket<T>(bucket: string, fn: () => Promise<T>): Promise<T> {
 async function requireBucket(store: Browser, bucket: string): Promise<void> {
   // PutObject into a missing bucket is refused by most stores, but some create it on the fly.
   if (!(await store.listBuckets()).includes(bucket)) throw new NotFoundError(`bucket ${bucket} does not exist`);
-}
-
-function lastSegment(prefix: string): string {
-  return prefix.replace(/\/$/, '').split('/').at(-1) ?? '';
 }
 
 function folder(bucket: string, prefix: string): StorageFolder {

@@ -11,12 +11,12 @@ import {
   TrainingJobConfigParams,
   UpdateTrainingJobConfigRequest,
 } from '@tc/contracts';
-import type { ConfigService } from '../configs/config-service.js';
-import { actorOf } from './auth.js';
+import type { ParameterSetService } from '../job-parameters/parameter-set-service.js';
+import { actorOf } from './authenticate.js';
 
 const tags = ['job parameters'];
 
-export function trainingJobConfigRoutes(configs: ConfigService): FastifyPluginAsyncZod {
+export function trainingJobConfigRoutes(parameterSets: ParameterSetService): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
       '/training-job-configs',
@@ -28,7 +28,7 @@ export function trainingJobConfigRoutes(configs: ConfigService): FastifyPluginAs
           response: { 200: TrainingJobConfigList, 400: ApiError },
         },
       },
-      async (req) => configs.list(actorOf(req), req.query),
+      async (req) => parameterSets.list(actorOf(req), req.query),
     );
 
     app.post(
@@ -41,7 +41,7 @@ export function trainingJobConfigRoutes(configs: ConfigService): FastifyPluginAs
           response: { 201: TrainingJobConfig, 400: ApiError, 409: ApiError },
         },
       },
-      async (req, reply) => reply.status(201).send(configs.create(actorOf(req), req.body)),
+      async (req, reply) => reply.status(201).send(parameterSets.create(actorOf(req), req.body)),
     );
 
     app.get(
@@ -54,7 +54,7 @@ export function trainingJobConfigRoutes(configs: ConfigService): FastifyPluginAs
           response: { 200: TrainingJobConfig, 400: ApiError, 404: ApiError },
         },
       },
-      async (req) => configs.get(actorOf(req), req.params.name),
+      async (req) => parameterSets.get(actorOf(req), req.params.name),
     );
 
     app.put(
@@ -68,7 +68,7 @@ export function trainingJobConfigRoutes(configs: ConfigService): FastifyPluginAs
           response: { 200: TrainingJobConfig, 400: ApiError, 404: ApiError },
         },
       },
-      async (req) => configs.update(actorOf(req), req.params.name, req.body),
+      async (req) => parameterSets.update(actorOf(req), req.params.name, req.body),
     );
 
     app.delete(
@@ -82,7 +82,7 @@ export function trainingJobConfigRoutes(configs: ConfigService): FastifyPluginAs
         },
       },
       async (req, reply) => {
-        configs.delete(actorOf(req), req.params.name);
+        parameterSets.delete(actorOf(req), req.params.name);
         return reply.status(204).send(null);
       },
     );
@@ -98,7 +98,7 @@ export function trainingJobConfigRoutes(configs: ConfigService): FastifyPluginAs
           response: { 201: TrainingJob, 400: ApiError, 402: ApiError, 404: ApiError, 409: ApiError, 503: ApiError },
         },
       },
-      async (req, reply) => reply.status(201).send(await configs.createJob(actorOf(req), req.params.name, req.body)),
+      async (req, reply) => reply.status(201).send(await parameterSets.createJob(actorOf(req), req.params.name, req.body)),
     );
   };
 }

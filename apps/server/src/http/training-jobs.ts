@@ -13,7 +13,7 @@ import {
 } from '@tc/contracts';
 import { Readable } from 'node:stream';
 import type { JobService } from '../jobs/job-service.js';
-import { actorOf } from './auth.js';
+import { actorOf } from './authenticate.js';
 
 const errors = { 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError };
 const conflict = { ...errors, 409: ApiError };

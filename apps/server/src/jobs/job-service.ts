@@ -8,8 +8,8 @@ import {
   type TrainingJob,
   type TrainingJobList,
 } from '@tc/contracts';
-import type { JobRepository } from '../db/job-repository.js';
-import type { LogRepository } from '../db/log-repository.js';
+import type { JobRepository } from './job-repository.js';
+import type { LogRepository } from '../engine/log-repository.js';
 import type { ResourcePools } from '../engine/resource-pools.js';
 import type { Scheduler } from '../engine/scheduler.js';
 import type { ObjectStore } from '../storage/object-store.js';

@@ -1,5 +1,5 @@
-import type { NotificationRepository } from '../db/notification-repository.js';
-import type { JobRepository } from '../db/job-repository.js';
+import type { NotificationRepository } from './notification-repository.js';
+import type { JobRepository } from '../jobs/job-repository.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signature } from './signature.js';
 import { NOTIFICATION_EVENT_TYPE, retryDelayMs, type DueDelivery, type RetryPolicy } from './topic.js';
 import { describeSendError, sendErrorDetail, type WebhookSender } from './webhook-sender.js';

@@ -14,8 +14,8 @@ import type {
   NotificationTopicSecret,
   UpdateNotificationTopicRequest,
 } from '@tc/contracts';
-import type { JobRepository, JobTransition } from '../db/job-repository.js';
-import type { NotificationRepository } from '../db/notification-repository.js';
+import type { JobRepository, JobTransition } from '../jobs/job-repository.js';
+import type { NotificationRepository } from './notification-repository.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import { newTopicSecret } from './signature.js';
 import { canAccess, ownerScope, type Actor } from '../accounts/actor.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CreateTrainingJobRequest, Flavor } from '@tc/contracts';
 import { openDatabase } from '../../src/db/database.js';
-import { BudgetRepository } from '../../src/db/budget-repository.js';
-import { JobRepository } from '../../src/db/job-repository.js';
+import { BudgetRepository } from '../../src/budget/budget-repository.js';
+import { JobRepository } from '../../src/jobs/job-repository.js';
 import { BudgetService } from '../../src/budget/budget-service.js';
 import { loadConfig } from '../../src/config.js';
 import { PaymentRequiredError } from '../../src/errors.js';

@@ -12,7 +12,7 @@ import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
 import { buildTestImage, removeTestContainers, removeTestImages, testDocker } from '../support/images.js';
 import { readObject, uploadText, waitFor } from '../support/console.js';
 import { jobRequest } from '../support/jobs.js';
-import { apiTokenOverHttp, TEST_ADMIN } from '../support/accounts.js';
+import { apiOverHttp, apiTokenOverHttp, TEST_ADMIN } from '../support/accounts.js';
 
 /** The admin's token, made once: it outlives the server restarts. */
 let token: string | undefined;
@@ -68,15 +68,8 @@ async function killServer(): Promise<void> {
   server = null;
 }
 
-async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${base}${url}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${text}`);
-  return JSON.parse(text) as T;
+function api<T>(method: string, url: string, body?: unknown): Promise<T> {
+  return apiOverHttp<T>(base, token!, method, url, body);
 }
 
 async function logTexts(job: TrainingJob): Promise<{ stream: string; text: string }[]> {

@@ -67,6 +67,21 @@ export function injectWithToken(app: FastifyInstance, token: string): FastifyIns
   return raw as FastifyInstance['inject'];
 }
 
+/**
+ * One JSON call with an API token to a server running as its own process (the recovery test, the
+ * bench); a status that is not 2xx throws with the answer's text.
+ */
+export async function apiOverHttp<T>(base: string, token: string, method: string, url: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${base}${url}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
 /** apiToken over real HTTP, for a server running as its own process. */
 export async function apiTokenOverHttp(base: string, username: string, password: string): Promise<string> {
   const signIn = await fetch(`${base}/api/v1/auth/sign-in`, {

@@ -16,7 +16,7 @@ import type {
   ManagedNetwork,
 } from '../container-engine.js';
 import { ContainerGoneError, EngineDeadlineError, ImageArchiveError } from '../container-engine.js';
-import { IdleDeadline } from '../idle-deadline.js';
+import { IdleDeadline } from './idle-deadline.js';
 import { EngineError, engineMessage, statusOf } from './errors.js';
 import { LogDemuxer } from './log-demux.js';
 import { ProgressError, readProgress, type ProgressMessage } from './progress.js';

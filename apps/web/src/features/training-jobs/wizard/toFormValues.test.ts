@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TrainingJobParameters, TrainingJobSpec } from '@tc/contracts';
-import { EMPTY_VALUES } from './form';
+import { EMPTY_VALUES } from './values';
 import { toFormValues } from './toFormValues';
 import { toRequest } from './toRequest';
 

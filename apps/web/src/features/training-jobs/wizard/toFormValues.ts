@@ -1,5 +1,5 @@
 import type { TrainingJobParameters, TrainingJobSpec } from '@tc/contracts';
-import { EMPTY_VALUES, type WizardValues } from './form';
+import { EMPTY_VALUES, type WizardValues } from './values';
 
 /**
  * A stored job's spec (for "create new version") or a saved parameter set (One-Click

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CreateTrainingJobRequest } from '@tc/contracts';
-import { EMPTY_VALUES, stepOfPath, type WizardValues } from './form';
+import { stepOfPath } from './form';
+import { EMPTY_VALUES, type WizardValues } from './values';
 import { toRequest } from './toRequest';
 
 const filled: WizardValues = {

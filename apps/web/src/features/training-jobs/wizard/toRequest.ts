@@ -1,5 +1,5 @@
 import type { CreateTrainingJobInput } from '@tc/contracts';
-import type { WizardValues } from './form';
+import type { WizardValues } from './values';
 
 const orUndefined = (s: string) => (s.trim() === '' ? undefined : s);
 

@@ -2,7 +2,7 @@ import { Anchor, Checkbox, Divider, Group, Select, Stack, TextInput, Textarea, T
 import { Controller, useWatch } from 'react-hook-form';
 import { Link } from 'react-router';
 import { NOTIFICATION_EVENTS } from '@tc/contracts';
-import { useNotificationTopicOptions } from '../../hooks/useNotificationTopics';
+import { useNotificationTopicOptions } from '../../hooks/useNotificationTopicOptions';
 import { useWizardForm } from '../useWizardForm';
 
 export function NotificationStep() {

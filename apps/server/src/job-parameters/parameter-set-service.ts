@@ -12,16 +12,16 @@ import {
   type TrainingJobParameters,
   type UpdateTrainingJobConfigRequest,
 } from '@tc/contracts';
-import type { ConfigRepository } from '../db/config-repository.js';
-import type { JobRepository } from '../db/job-repository.js';
+import type { ParameterSetRepository } from './parameter-set-repository.js';
+import type { JobRepository } from '../jobs/job-repository.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import type { JobRecord } from '../jobs/job.js';
-import type { ConfigRecord } from './config.js';
+import type { ParameterSetRecord } from './parameter-set.js';
 import { canAccess, ownerScope, type Actor } from '../accounts/actor.js';
 
-type Configs = Pick<ConfigRepository, 'insert' | 'get' | 'exists' | 'list' | 'update' | 'delete'>;
+type ParameterSets = Pick<ParameterSetRepository, 'insert' | 'get' | 'exists' | 'list' | 'update' | 'delete'>;
 
-function toView(c: ConfigRecord): TrainingJobConfig {
+function toView(c: ParameterSetRecord): TrainingJobConfig {
   return {
     name: c.name,
     description: c.description,
@@ -53,8 +53,8 @@ export function parametersOf(spec: CreateTrainingJobRequest): TrainingJobParamet
   return parameters;
 }
 
-export interface ConfigServiceDeps {
-  configs: Configs;
+export interface ParameterSetServiceDeps {
+  configs: ParameterSets;
   /** JobService.create: a job from a saved set goes through every check a wizard submit does. */
   createJob(actor: Actor, req: CreateTrainingJobRequest): Promise<TrainingJob>;
 }
@@ -63,8 +63,8 @@ export interface ConfigServiceDeps {
  * Job Parameters ("Job Parameter Mgmt" in ModelArts): saved sets, and jobs made from them. Names
  * are console-wide; users reach their own sets, admins all.
  */
-export class ConfigService {
-  constructor(private readonly d: ConfigServiceDeps) {}
+export class ParameterSetService {
+  constructor(private readonly d: ParameterSetServiceDeps) {}
 
   list(actor: Actor, q: ListTrainingJobConfigsQuery): TrainingJobConfigList {
     const { items, total } = this.d.configs.list({
@@ -82,7 +82,7 @@ export class ConfigService {
 
   create(actor: Actor, req: CreateTrainingJobConfigRequest): TrainingJobConfig {
     const now = new Date().toISOString();
-    const record: ConfigRecord = {
+    const record: ParameterSetRecord = {
       name: req.name,
       description: req.description ?? null,
       parameters: req.parameters,
@@ -137,7 +137,7 @@ export class ConfigService {
     }
   }
 
-  private find(actor: Actor, name: string): ConfigRecord {
+  private find(actor: Actor, name: string): ParameterSetRecord {
     const c = this.d.configs.get(name);
     if (!c || !canAccess(actor, c.ownerId)) throw this.notFound(name);
     return c;
@@ -157,7 +157,7 @@ export class ConfigService {
 export class SaveParametersOnCreate {
   constructor(
     private readonly d: {
-      configs: Pick<ConfigRepository, 'insert' | 'exists'>;
+      configs: Pick<ParameterSetRepository, 'insert' | 'exists'>;
       jobs: Pick<JobRepository, 'addEvent'>;
     },
   ) {}

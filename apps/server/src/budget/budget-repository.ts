@@ -1,5 +1,5 @@
 import type { JobStatus } from '@tc/contracts';
-import type { Db } from './database.js';
+import type { Db } from '../db/database.js';
 import { formatVersion } from '../jobs/version.js';
 
 /** One job run as metered: the flavor it ran with and when it ran. */

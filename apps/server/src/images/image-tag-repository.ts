@@ -1,4 +1,4 @@
-import type { Db } from './database.js';
+import type { Db } from '../db/database.js';
 
 /**
  * Who holds each image tag the console has loaded or pulled. Tags are engine-wide, so a job's

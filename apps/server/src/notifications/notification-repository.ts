@@ -1,7 +1,7 @@
 import type { DeliveryState, NotificationEvent } from '@tc/contracts';
-import type { Db } from './database.js';
-import { listPage } from './list-query.js';
-import type { AttemptRecord, DeliveryRecord, DueDelivery, NewDelivery, SubscriptionRecord, TopicRecord } from '../notifications/topic.js';
+import type { Db } from '../db/database.js';
+import { listPage } from '../db/list-query.js';
+import type { AttemptRecord, DeliveryRecord, DueDelivery, NewDelivery, SubscriptionRecord, TopicRecord } from './topic.js';
 
 interface TopicRow {
   name: string;

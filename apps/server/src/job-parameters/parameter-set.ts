@@ -1,7 +1,7 @@
 import type { TrainingJobParameters } from '@tc/contracts';
 
 /** A saved parameter set as the domain sees it. */
-export interface ConfigRecord {
+export interface ParameterSetRecord {
   name: string;
   description: string | null;
   parameters: TrainingJobParameters;

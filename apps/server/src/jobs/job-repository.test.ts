@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CreateTrainingJobRequest } from '@tc/contracts';
-import { openDatabase, type Db } from './database.js';
+import { openDatabase, type Db } from '../db/database.js';
 import { JobRepository } from './job-repository.js';
-import { NotificationRepository } from './notification-repository.js';
+import { NotificationRepository } from '../notifications/notification-repository.js';
 
 const dirs: string[] = [];
 const open: Db[] = [];

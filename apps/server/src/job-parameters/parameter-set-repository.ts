@@ -1,9 +1,9 @@
 import type { TrainingJobParameters } from '@tc/contracts';
-import type { ConfigRecord } from '../configs/config.js';
-import type { Db } from './database.js';
-import { listPage } from './list-query.js';
+import type { ParameterSetRecord } from './parameter-set.js';
+import type { Db } from '../db/database.js';
+import { listPage } from '../db/list-query.js';
 
-interface ConfigRow {
+interface ParameterSetRow {
   name: string;
   description: string | null;
   parameters: string;
@@ -14,7 +14,7 @@ interface ConfigRow {
   owner_id: number | null;
 }
 
-function toRecord(r: ConfigRow): ConfigRecord {
+function toRecord(r: ParameterSetRow): ParameterSetRecord {
   return {
     name: r.name,
     description: r.description,
@@ -31,11 +31,11 @@ function isUniqueViolation(err: unknown): boolean {
 }
 
 /** Saved parameter sets. No foreign key to jobs: a set outlives the job it was saved from. */
-export class ConfigRepository {
+export class ParameterSetRepository {
   constructor(private readonly db: Db) {}
 
   /** Returns false when the name is taken, leaving the existing set untouched. */
-  insert(c: ConfigRecord): boolean {
+  insert(c: ParameterSetRecord): boolean {
     try {
       this.db
         .prepare(
@@ -59,8 +59,8 @@ export class ConfigRepository {
     }
   }
 
-  get(name: string): ConfigRecord | null {
-    const row = this.db.prepare<[string], ConfigRow>('SELECT * FROM training_job_configs WHERE name = ?').get(name);
+  get(name: string): ParameterSetRecord | null {
+    const row = this.db.prepare<[string], ParameterSetRow>('SELECT * FROM training_job_configs WHERE name = ?').get(name);
     return row ? toRecord(row) : null;
   }
 
@@ -68,8 +68,8 @@ export class ConfigRepository {
     return this.db.prepare<[string], { one: number }>('SELECT 1 AS one FROM training_job_configs WHERE name = ?').get(name) !== undefined;
   }
 
-  list(filter: { ownerId?: number; name?: string; limit: number; offset: number }): { items: ConfigRecord[]; total: number } {
-    const { rows, total } = listPage<ConfigRow>(this.db, {
+  list(filter: { ownerId?: number; name?: string; limit: number; offset: number }): { items: ParameterSetRecord[]; total: number } {
+    const { rows, total } = listPage<ParameterSetRow>(this.db, {
       table: 'training_job_configs',
       filter,
       orderBy: 'created_at DESC, name',

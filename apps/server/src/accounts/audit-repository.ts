@@ -1,6 +1,6 @@
 import type { AuditEntry } from '@tc/contracts';
-import type { Db } from './database.js';
-import { listPage } from './list-query.js';
+import type { Db } from '../db/database.js';
+import { listPage } from '../db/list-query.js';
 
 /** Append-only record of state changes and sign-in attempts. */
 export class AuditRepository {

@@ -1,5 +1,5 @@
 import type { Role } from '@tc/contracts';
-import type { Db } from './database.js';
+import type { Db } from '../db/database.js';
 
 export interface UserRecord {
   id: number;

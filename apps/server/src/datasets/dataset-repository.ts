@@ -1,5 +1,5 @@
-import type { Db } from './database.js';
-import { listPage } from './list-query.js';
+import type { Db } from '../db/database.js';
+import { listPage } from '../db/list-query.js';
 import { formatVersion } from '../jobs/version.js';
 
 export interface DatasetRecord {

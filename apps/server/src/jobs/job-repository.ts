@@ -1,9 +1,9 @@
 import type { CreateTrainingJobRequest, JobStatus } from '@tc/contracts';
-import type { Db } from './database.js';
-import type { JobEventRecord, JobNodeRecord, JobRecord } from '../jobs/job.js';
-import { formatVersion } from '../jobs/version.js';
+import type { Db } from '../db/database.js';
+import type { JobEventRecord, JobNodeRecord, JobRecord } from './job.js';
+import { formatVersion } from './version.js';
 import { ConflictError } from '../errors.js';
-import { listPage } from './list-query.js';
+import { listPage } from '../db/list-query.js';
 
 interface JobRow {
   id: number;
