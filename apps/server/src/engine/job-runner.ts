@@ -14,6 +14,7 @@ import { uploadOutputs } from './output-upload.js';
 import { nodeEnvironment, nodeHostnames } from './job-env.js';
 import { CODE_ROOT, CONTAINER_UID, DATA_DIR, inArchive, lastSegment, OUTPUT_DIR } from './paths.js';
 import { DEFAULT_LOG_MAX_BYTES, LogSink } from './log-sink.js';
+import { QUOTED_LINES, quoteStderr } from './failure-reason.js';
 import type { DataSnapshot } from '../datasets/dataset-service.js';
 
 export const LABEL = {
@@ -614,10 +615,22 @@ export class JobRunner {
       return;
     }
     if (ex.failure) {
-      this.endFailed(job, 'Running', `training failed: ${ex.failure}`);
+      this.endFailed(job, 'Running', `training failed: ${ex.failure}${this.stderrQuote(ex)}`);
       return;
     }
     if (jobs.transition(job.id, 'Running', 'Successful', { endedAt: now })) this.event(job, EventType.status, 'job succeeded');
+  }
+
+  /**
+   * For a run that failed by its own exit: what its command last wrote to stderr (usually the
+   * error itself), so the reason says why and not only the exit code. Secrets are masked.
+   */
+  private stderrQuote(ex: Execution): string {
+    const node = ex.failureNode;
+    if (node === null || ex.gone[node]) return '';
+    const secrets = (ex.job.spec.env ?? []).filter((v) => v.secret).map((v) => v.value);
+    const quote = quoteStderr(this.deps.logs.lastLines(ex.job.id, node, 'stderr', QUOTED_LINES), secrets);
+    return quote ? `; its last lines on stderr: ${quote}` : '';
   }
 
   private endFailed(job: JobRecord, from: JobStatus, reason: string): void {

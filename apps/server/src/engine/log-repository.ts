@@ -125,6 +125,21 @@ export class LogRepository {
     this.append(jobId, node, [marker]);
   }
 
+  /**
+   * The last `count` lines of one stream, oldest first, looked for among the node's last
+   * `within` lines only, so a job that wrote nothing to that stream costs a bounded scan.
+   */
+  lastLines(jobId: number, node: number, stream: StoredLogLine['stream'], count: number, within = 2000): string[] {
+    const rows = this.db
+      .prepare<[number, number, string, number, number, number, number], { text: string }>(
+        `SELECT text FROM log_lines WHERE job_id = ? AND node = ? AND stream = ?
+           AND seq > (SELECT COALESCE(MAX(seq), 0) FROM log_lines WHERE job_id = ? AND node = ?) - ?
+         ORDER BY seq DESC LIMIT ?`,
+      )
+      .all(jobId, node, stream, jobId, node, within, count);
+    return rows.map((r) => r.text).reverse();
+  }
+
   page(jobId: number, node: number, afterSeq: number, limit: number): StoredLogLine[] {
     return this.db
       .prepare<[number, number, number, number], StoredLogLine>(

@@ -114,3 +114,25 @@ describe('an out-of-memory kill', () => {
     expect((await getJob(tc, job)).nodes[0]!.exitCode).toBe(0);
   });
 });
+
+describe('the reason of a failed run', () => {
+  it('quotes the last lines the command wrote to stderr, secrets masked', { timeout: 120_000 }, async () => {
+    const tc = await newConsole();
+    const cmd = [
+      'echo "epoch 1" ',
+      'echo "noise" >&2',
+      'echo "connecting with $TOKEN" >&2',
+      'echo "ValueError: bad shape" >&2',
+      'exit 2',
+    ].join('\n');
+    const env = [{ name: 'TOKEN', value: 'hunter2-secret', secret: true }];
+    const job = await submit(tc, jobRequest('says-why', image, cmd, { env }));
+    const end = await untilStatus(tc, job, ENDED);
+    expect(end.status).toBe('Running failed');
+    expect(end.reason).toBe(
+      'training failed: boot command exited with code 2; its last lines on stderr: "noise" / "connecting with ••••" / "ValueError: bad shape"',
+    );
+    const listed = (await tc.app.inject({ url: '/api/v1/training-jobs?name=says-why' })).json() as { items: { reason: string | null }[] };
+    expect(listed.items[0]!.reason).toBe(end.reason);
+  });
+});
