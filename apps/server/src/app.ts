@@ -25,6 +25,7 @@ import { datasetRoutes } from './http/datasets.js';
 import { JobService } from './jobs/job-service.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { trainingJobRoutes } from './http/training-jobs.js';
+import { trainingJobOutputRoutes } from './http/training-job-outputs.js';
 import { resourcePoolRoutes } from './http/resource-pools.js';
 import { healthRoutes } from './http/health.js';
 import { ParameterSetRepository } from './job-parameters/parameter-set-repository.js';
@@ -97,6 +98,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await pools.refresh();
   const datasets = new DatasetService(new DatasetRepository(deps.db), deps.store, config.s3Region);
   const runner = new JobRunner({
+    onStalled: (job) => notifications.onStalled(job),
     dataSnapshot: (id, version) => datasets.snapshot(id, version),
     jobs,
     logs,
@@ -187,6 +189,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     async (api) => {
       await api.register(accountRoutes(accounts, config.auth));
       await api.register(trainingJobRoutes(service));
+      await api.register(trainingJobOutputRoutes(service, deps.store));
       await api.register(trainingJobConfigRoutes(parameterSets));
       await api.register(notificationTopicRoutes(notifications));
       await api.register(storageBrowseRoutes(deps.store));

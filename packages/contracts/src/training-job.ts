@@ -45,7 +45,7 @@ export function isTerminal(status: JobStatus): status is TerminalStatus {
   return terminal.has(status);
 }
 
-export const NOTIFICATION_EVENTS = ['OnJobRunning', 'OnJobSucceeded', 'OnJobFailed'] as const;
+export const NOTIFICATION_EVENTS = ['OnJobRunning', 'OnJobSucceeded', 'OnJobFailed', 'OnJobStalled'] as const;
 export const NotificationEvent = z.enum(NOTIFICATION_EVENTS, { error: `Event must be one of: ${NOTIFICATION_EVENTS.join(', ')}` });
 export type NotificationEvent = z.infer<typeof NotificationEvent>;
 
@@ -138,6 +138,27 @@ export const MaxRuntimeMinutes = z
   .min(1, { error: 'Max runtime must be at least 1 minute' })
   .max(MAX_RUNTIME_MINUTES, { error: `Max runtime must be at most ${MAX_RUNTIME_MINUTES} minutes (72 hours)` });
 
+/** The longest silence a stall watchdog waits for (a day). */
+export const MAX_STALL_MINUTES = 1440;
+export const STALL_ACTIONS = ['alert', 'stop'] as const;
+
+/**
+ * "Stop or alert when no log line for N minutes": a run whose nodes print nothing for that long
+ * gets a `stalled` event and an OnJobStalled notification; with `stop`, it is also stopped and
+ * fails with "stalled: no output for N minutes".
+ */
+export const StallWatchdog = z.object(
+  {
+    minutes: z
+      .int({ error: 'Stall watchdog minutes must be a whole number' })
+      .min(1, { error: 'Stall watchdog must wait at least 1 minute' })
+      .max(MAX_STALL_MINUTES, { error: `Stall watchdog must wait at most ${MAX_STALL_MINUTES} minutes (24 hours)` }),
+    action: z.enum(STALL_ACTIONS, { error: 'Stall action must be alert or stop' }),
+  },
+  section('Stall watchdog'),
+);
+export type StallWatchdog = z.infer<typeof StallWatchdog>;
+
 /** `topic: ''` means "no notification", so a form can keep the section's values while it is switched off. */
 export const Notification = z
   .object(
@@ -193,6 +214,7 @@ export const TrainingJobSpec = z.object(
     logPath: ObjectPath.optional(),
     resources: Resources.optional(),
     maxRuntimeMinutes: MaxRuntimeMinutes.optional(),
+    stallWatchdog: StallWatchdog.optional(),
     notification: Notification.optional(),
     saveConfig: SaveConfig.optional(),
   },
@@ -308,6 +330,8 @@ export const TrainingJobSummary = z.object({
   createdAt: Timestamp,
   startedAt: Timestamp.nullable(),
   endedAt: Timestamp.nullable(),
+  /** How many versions the job name has (that the caller may see); only in a `latest=true` list. */
+  versionCount: z.int().min(1).optional(),
 });
 export type TrainingJobSummary = z.infer<typeof TrainingJobSummary>;
 
@@ -321,6 +345,14 @@ export type TrainingJobList = z.infer<typeof TrainingJobList>;
 export const ListTrainingJobsQuery = z.object({
   name: z.string().max(64).optional(),
   status: JobStatus.optional(),
+  /**
+   * true: one row per job name, its latest version, with `versionCount` (the console's list);
+   * the status filter then applies to that latest version. Absent or false: every version.
+   */
+  latest: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
   page: z.coerce.number().int().min(1).default(1),
   pageSize: z.coerce.number().int().min(1).max(100).default(20),
 });

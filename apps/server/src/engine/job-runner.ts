@@ -52,6 +52,8 @@ export interface RunnerDeps {
   consoleId: string;
   /** Extra labels on every container (tests mark theirs for cleanup). */
   extraLabels?: Record<string, string>;
+  /** Told when a run's stall watchdog fires (the notification OnJobStalled goes out from there). */
+  onStalled?: (job: JobRecord) => void;
   /** A dataset version's pinned files, for jobs whose data source is a dataset. */
   dataSnapshot?: (datasetId: string, version: string) => DataSnapshot | null;
   log?: { error(obj: unknown, msg?: string): void; info(obj: unknown, msg?: string): void };
@@ -111,6 +113,10 @@ interface Execution {
   gone: boolean[];
   stopRequested: boolean;
   timedOut: boolean;
+  /** The run was stopped by its stall watchdog. */
+  stalled: boolean;
+  /** When a node last printed a line of its own (the stall watchdog's clock). */
+  lastOutputAt: number;
   failure: string | null;
   /** The node whose end is `failure`, when it is one node's. */
   failureNode: number | null;
@@ -262,6 +268,8 @@ export class JobRunner {
       gone: hostnames.map(() => false),
       stopRequested: job.status === 'Stopping',
       timedOut: false,
+      stalled: false,
+      lastOutputAt: Date.now(),
       failure: null,
       failureNode: null,
     };
@@ -490,6 +498,7 @@ export class JobRunner {
     const { jobs, engine } = this.deps;
     const { job, hostnames } = ex;
     const timer = this.maxRuntimeTimer(ex);
+    const watchdog = this.stallWatchdog(ex);
     try {
       const nodes = ex.containers.map(async (id, i) => {
         const sink = ex.sinks[i]!;
@@ -509,6 +518,7 @@ export class JobRunner {
                 skip -= 1;
                 return;
               }
+              ex.lastOutputAt = Date.now();
               sink.add(l.stream, l.text, l.at);
             },
             since,
@@ -560,13 +570,51 @@ export class JobRunner {
       await Promise.all(nodes);
     } finally {
       if (timer) clearTimeout(timer);
+      watchdog?.clear();
       for (const s of ex.sinks) s.flush();
     }
   }
 
+  /**
+   * "Stop or alert when no log line for N minutes": checks when the last line came, so a busy
+   * log costs one clock read per line and no timer churn. Fires once per silence (a new line
+   * arms it again); with `stop`, the run is stopped and fails as stalled.
+   */
+  private stallWatchdog(ex: Execution): { clear(): void } | null {
+    const w = ex.job.spec.stallWatchdog;
+    if (!w) return null;
+    const limit = w.minutes * 60_000;
+    ex.lastOutputAt = Date.now();
+    let firedFor = -1;
+    let timer: NodeJS.Timeout | null = null;
+    const check = (): void => {
+      const quiet = Date.now() - ex.lastOutputAt;
+      if (quiet >= limit && firedFor !== ex.lastOutputAt && !ex.stopRequested && !ex.failure && !ex.timedOut && !ex.stalled) {
+        firedFor = ex.lastOutputAt;
+        const msg = `stalled: no output for ${plural(w.minutes, 'minute')}`;
+        this.event(ex.job, EventType.stalled, w.action === 'stop' ? `${msg}; stopping the job` : msg);
+        ex.sinks[0]!.system(w.action === 'stop' ? `${msg}; stopping the job` : msg);
+        const current = this.deps.jobs.getById(ex.job.id);
+        if (current) this.deps.onStalled?.(current);
+        if (w.action === 'stop') {
+          ex.stalled = true;
+          void this.stopContainers(ex);
+        }
+      }
+      const next = quiet >= limit ? limit : limit - quiet;
+      timer = setTimeout(check, next);
+    };
+    timer = setTimeout(check, limit);
+    return {
+      clear: () => {
+        if (timer) clearTimeout(timer);
+      },
+    };
+  }
+
   /** Records the first failure (a stop or timeout is not one) and stops the other nodes. */
   private nodeFailed(ex: Execution, why: string, node: number | null = null): void {
-    if (ex.failure || ex.stopRequested || ex.timedOut) return;
+    if (ex.failure || ex.stopRequested || ex.timedOut || ex.stalled) return;
     ex.failure = why;
     ex.failureNode = node;
     if (ex.job.nodeCount > 1) ex.sinks[0]!.system(`${why}; stopping the other nodes`);
@@ -579,7 +627,7 @@ export class JobRunner {
     const started = Date.parse(this.deps.jobs.getById(ex.job.id)?.startedAt ?? new Date().toISOString());
     const left = Math.max(0, started + minutes * 60_000 - Date.now());
     return setTimeout(() => {
-      if (ex.stopRequested || ex.failure) return;
+      if (ex.stopRequested || ex.failure || ex.stalled) return;
       ex.timedOut = true;
       const msg = `max runtime of ${plural(minutes, 'minute')} exceeded; stopping the job`;
       this.event(ex.job, EventType.maxRuntime, msg);
@@ -612,6 +660,10 @@ export class JobRunner {
     }
     if (ex.timedOut) {
       this.endFailed(job, 'Running', `max runtime exceeded: the job ran longer than ${plural(job.spec.maxRuntimeMinutes ?? 0, 'minute')}`);
+      return;
+    }
+    if (ex.stalled) {
+      this.endFailed(job, 'Running', `stalled: no output for ${plural(job.spec.stallWatchdog?.minutes ?? 0, 'minute')}`);
       return;
     }
     if (ex.failure) {

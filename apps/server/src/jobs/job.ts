@@ -43,6 +43,7 @@ export const EventType = {
   queued: 'queued',
   stop: 'stop',
   maxRuntime: 'max-runtime',
+  stalled: 'stalled',
   recovery: 'recovery',
   imageCheck: 'image-check',
   codeDownload: 'code-download',

@@ -7,6 +7,7 @@ import type {
   ListDeliveriesQuery,
   ListNotificationTopicsQuery,
   NotificationDeliveryList,
+  NotificationEvent,
   NotificationMessage,
   NotificationSubscription,
   NotificationTopic,
@@ -15,6 +16,7 @@ import type {
   UpdateNotificationTopicRequest,
 } from '@tc/contracts';
 import type { JobRepository, JobTransition } from '../jobs/job-repository.js';
+import type { JobRecord } from '../jobs/job.js';
 import type { NotificationRepository } from './notification-repository.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import { newTopicSecret } from './signature.js';
@@ -142,17 +144,26 @@ export class NotificationService {
    * change is observed, so the message survives a restart that comes before it is sent.
    */
   onTransition(t: JobTransition): void {
+    const event = EVENT_OF_STATUS[t.to];
+    if (event) this.notify(t.job, event);
+  }
+
+  /** The job's stall watchdog fired: OnJobStalled to its topic, when it subscribed to it. */
+  onStalled(job: JobRecord): void {
+    this.notify(job, 'OnJobStalled');
+  }
+
+  private notify(job: JobRecord, event: NotificationEvent): void {
     try {
-      this.enqueue(t);
+      this.enqueue(job, event);
     } catch (err) {
-      this.d.log.warn({ err, jobId: t.job.id }, 'could not queue the job notification');
+      this.d.log.warn({ err, jobId: job.id }, 'could not queue the job notification');
     }
   }
 
-  private enqueue({ job, to }: JobTransition): void {
-    const event = EVENT_OF_STATUS[to];
+  private enqueue(job: JobRecord, event: NotificationEvent): void {
     const wanted = job.spec.notification;
-    if (!event || !wanted || wanted.topic === '' || !wanted.events.includes(event)) return;
+    if (!wanted || wanted.topic === '' || !wanted.events.includes(event)) return;
     const topic = this.d.topics.getTopic(wanted.topic);
     if (!topic) {
       this.d.jobs.addEvent(job.id, NOTIFICATION_EVENT_TYPE, `notification ${event} not sent: topic ${wanted.topic} no longer exists`);

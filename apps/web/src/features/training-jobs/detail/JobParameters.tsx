@@ -52,6 +52,7 @@ export function JobParameters({ job }: { job: TrainingJob }) {
     ],
     ['Job Log Path', mono(s.logPath)],
     ['Max Running Time', s.maxRuntimeMinutes ? `${s.maxRuntimeMinutes} minutes` : 'no limit'],
+    ['Stall Watchdog', s.stallWatchdog ? `${s.stallWatchdog.action} when no log line for ${s.stallWatchdog.minutes} minutes` : 'off'],
     ['Resource Pool', s.resources?.pool || 'public'],
     ['Type', s.resources?.type ?? 'CPU'],
     ['Specifications', mono(s.resources?.flavor)],

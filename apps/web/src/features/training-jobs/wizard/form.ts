@@ -6,7 +6,11 @@ import type { WizardValues } from './values';
 
 export const STEPS = [
   { key: 'basic', label: 'Basic information', fields: ['name', 'description'] },
-  { key: 'params', label: 'Job parameters', fields: ['algorithm', 'data', 'trainOutput', 'env', 'logPath', 'maxRuntimeMinutes'] },
+  {
+    key: 'params',
+    label: 'Job parameters',
+    fields: ['algorithm', 'data', 'trainOutput', 'env', 'logPath', 'maxRuntimeMinutes', 'stallWatchdog'],
+  },
   { key: 'resources', label: 'Resources', fields: ['resources'] },
   { key: 'notification', label: 'Notification', fields: ['notification', 'saveConfig'] },
   { key: 'confirm', label: 'Confirm', fields: [] },

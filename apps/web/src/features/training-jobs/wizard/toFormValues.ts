@@ -22,6 +22,7 @@ export function toFormValues(source: TrainingJobSpec | TrainingJobParameters, na
     env: (source.env ?? []).map((e) => ({ ...e })),
     logPath: source.logPath ?? '',
     maxRuntimeMinutes: source.maxRuntimeMinutes ?? '',
+    stallWatchdog: source.stallWatchdog ?? { minutes: '', action: 'alert' },
     resources: source.resources
       ? { pool: source.resources.pool ?? '', type: source.resources.type, flavor: source.resources.flavor, nodes: source.resources.nodes }
       : { ...EMPTY_VALUES.resources },

@@ -1,4 +1,4 @@
-import type { NotificationEvent, ResourceType } from '@tc/contracts';
+import type { NotificationEvent, ResourceType, StallWatchdog } from '@tc/contracts';
 
 /**
  * What the wizard's controls hold. It mirrors the create request field for field, so the
@@ -17,6 +17,8 @@ export interface WizardValues {
   logPath: string;
   /** '' = no limit. */
   maxRuntimeMinutes: number | '';
+  /** minutes '' = no watchdog. */
+  stallWatchdog: { minutes: number | ''; action: StallWatchdog['action'] };
   resources: { pool: string; type: ResourceType; flavor: string; nodes: number | '' };
   /** topic '' = no notification. */
   notification: { topic: string; events: NotificationEvent[] };
@@ -32,6 +34,7 @@ export const EMPTY_VALUES: WizardValues = {
   env: [],
   logPath: '',
   maxRuntimeMinutes: '',
+  stallWatchdog: { minutes: '', action: 'alert' },
   resources: { pool: '', type: 'CPU', flavor: '', nodes: 1 },
   notification: { topic: '', events: [] },
   saveConfig: { enabled: false, name: '', description: '' },

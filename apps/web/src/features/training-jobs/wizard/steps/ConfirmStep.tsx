@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import { Code, Stack, Table, Text, Title } from '@mantine/core';
-import { useResourcePools } from '../../hooks/useResourcePools';
+import { useResourcePools } from '../../../resource-pools/api';
 import { flavorLabel } from '../resources';
 import { useWizardForm } from '../useWizardForm';
 
@@ -47,6 +47,11 @@ export function ConfirmStep({ version }: { version?: string }) {
         </Row>
         <Row label="Job Log Path">{mono(v.logPath)}</Row>
         <Row label="Max Running Time">{v.maxRuntimeMinutes === '' ? 'no limit' : `${v.maxRuntimeMinutes} minutes`}</Row>
+        <Row label="Stall Watchdog">
+          {v.stallWatchdog.minutes === ''
+            ? 'off'
+            : `${v.stallWatchdog.action === 'stop' ? 'stop' : 'alert'} when no log line for ${v.stallWatchdog.minutes} minutes`}
+        </Row>
       </Section>
       <Section title="Resources">
         <Row label="Resource Pool">{pool ? `${pool.name} (${pool.id})` : v.resources.pool || 'public'}</Row>

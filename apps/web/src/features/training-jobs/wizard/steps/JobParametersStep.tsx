@@ -1,10 +1,10 @@
 import { Alert, Divider, Group, NumberInput, Radio, Select, Stack, Text, TextInput, Textarea } from '@mantine/core';
 import { Controller, useWatch } from 'react-hook-form';
 import { ObjectPath, parseObjectPath } from '@tc/contracts';
-import { useStorageListing } from '../../../storage/hooks/useStorageListing';
+import { useStorageListing } from '../../../storage/api';
 import { useImages } from '../../../images/api';
-import { useDatasetOptions } from '../../hooks/useDatasetOptions';
-import { useTrainingJobConfigOptions } from '../../hooks/useTrainingJobConfigOptions';
+import { useDatasets } from '../../../datasets/api';
+import { useTrainingJobConfigs } from '../../../job-parameters/api';
 import { toFormValues } from '../toFormValues';
 import { useWizardForm } from '../useWizardForm';
 import { EnvironmentVariables } from './EnvironmentVariables';
@@ -123,13 +123,57 @@ export function JobParametersStep() {
           />
         )}
       />
+      <Group align="flex-start" gap="md">
+        <Controller
+          control={control}
+          name="stallWatchdog.minutes"
+          render={({ field, fieldState }) => (
+            <NumberInput
+              ref={field.ref}
+              name={field.name}
+              label="Stall Watchdog (minutes)"
+              description="Optional. When no log line comes for this long: alert, or stop the job."
+              min={1}
+              allowDecimal={false}
+              allowNegative={false}
+              value={field.value}
+              onChange={(v) => field.onChange(typeof v === 'number' ? v : v === '' ? '' : Number(v))}
+              onBlur={field.onBlur}
+              error={fieldState.error?.message}
+              maw={280}
+            />
+          )}
+        />
+        <Controller
+          control={control}
+          name="stallWatchdog.action"
+          render={({ field, fieldState }) => (
+            <Select
+              ref={field.ref}
+              name={field.name}
+              label="When Stalled"
+              description="Alert: an event and OnJobStalled. Stop: also stops the job."
+              data={[
+                { value: 'alert', label: 'Alert' },
+                { value: 'stop', label: 'Stop the job' },
+              ]}
+              allowDeselect={false}
+              value={field.value}
+              onChange={(v) => field.onChange(v ?? 'alert')}
+              onBlur={field.onBlur}
+              error={fieldState.error?.message}
+              maw={220}
+            />
+          )}
+        />
+      </Group>
     </Stack>
   );
 }
 
 function OneClickConfiguration() {
   const { reset, getValues } = useWizardForm();
-  const configs = useTrainingJobConfigOptions();
+  const configs = useTrainingJobConfigs();
   const items = configs.data?.items ?? [];
   return (
     <Select
@@ -164,7 +208,7 @@ function OneClickConfiguration() {
 
 function DatasetFields() {
   const { control, setValue } = useWizardForm();
-  const datasets = useDatasetOptions();
+  const datasets = useDatasets();
   const datasetId = useWatch({ control, name: 'data.datasetId' });
   const items = datasets.data?.items ?? [];
   const chosen = items.find((d) => d.name === datasetId);
