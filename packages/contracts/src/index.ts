@@ -3,6 +3,7 @@ export * from './text.js';
 export * from './env.js';
 export * from './resource-pool.js';
 export * from './training-job.js';
+export * from './job-outputs.js';
 export * from './logs.js';
 export * from './errors.js';
 export * from './health.js';

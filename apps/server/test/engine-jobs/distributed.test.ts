@@ -10,6 +10,7 @@ import {
   writePoolsConfig,
   startJobsConsole,
   closeJobsConsole,
+  consoleLabel,
 } from '../support/jobs.js';
 
 let tc: TestConsole;
@@ -41,7 +42,7 @@ describe('distributed jobs (Compute Nodes > 1)', () => {
     const job = await submit(tc, jobRequest('dist-ok', image, RENDEZVOUS, threeNodes));
     expect(job.nodes.map((n) => n.hostname)).toEqual(['dist-ok-v001-0', 'dist-ok-v001-1', 'dist-ok-v001-2']);
     const running = await untilStatus(tc, job, ['Running', ...ENDED]);
-    const nets = await testDocker().listNetworks({ filters: { label: [`tc.job-id=${running.id}`] } });
+    const nets = await testDocker().listNetworks({ filters: { label: [`tc.job-id=${running.id}`, consoleLabel(tc.dataDir)] } });
     if (running.status === 'Running') {
       expect(nets).toHaveLength(1);
       expect(nets[0]!.Internal).toBe(true);
@@ -70,8 +71,10 @@ describe('distributed jobs (Compute Nodes > 1)', () => {
     expect(await readObject(tc.store, 'jobs', 'out/dist-ok/model.json')).toContain('chief');
     expect(await readObject(tc.store, 'jobs', 'out/dist-ok/worker-2.txt')).toContain('worker 2');
     // Nothing of the job stays on the engine.
-    expect(await testDocker().listNetworks({ filters: { label: [`tc.job-id=${end.id}`] } })).toEqual([]);
-    expect(await testDocker().listContainers({ all: true, filters: { label: [`tc.job-id=${end.id}`] } })).toEqual([]);
+    expect(await testDocker().listNetworks({ filters: { label: [`tc.job-id=${end.id}`, consoleLabel(tc.dataDir)] } })).toEqual([]);
+    expect(await testDocker().listContainers({ all: true, filters: { label: [`tc.job-id=${end.id}`, consoleLabel(tc.dataDir)] } })).toEqual(
+      [],
+    );
   });
 
   it('fails on the first failing node, naming it, and stops the others', async () => {
@@ -86,7 +89,9 @@ describe('distributed jobs (Compute Nodes > 1)', () => {
     expect(codes[0]).not.toBe(0);
     expect(codes[2]).not.toBe(0);
     expect((await allLogLines(tc, job, 1)).map((l) => l.text)).toContain('worker 1 gives up');
-    expect(await testDocker().listContainers({ all: true, filters: { label: [`tc.job-id=${end.id}`] } })).toEqual([]);
+    expect(await testDocker().listContainers({ all: true, filters: { label: [`tc.job-id=${end.id}`, consoleLabel(tc.dataDir)] } })).toEqual(
+      [],
+    );
   });
 
   it('gives a log per node through the API and refuses a node the job does not have', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readObject, startTestConsole, uploadText, waitFor, type TestConsole } from '../support/console.js';
 import { buildTestImage, removeTestContainers, removeTestImages, testDocker } from '../support/images.js';
-import { allLogLines, ENDED, getJob, jobRequest, submit, untilStatus, writePoolsConfig } from '../support/jobs.js';
+import { allLogLines, consoleLabel, ENDED, getJob, jobRequest, submit, untilStatus, writePoolsConfig } from '../support/jobs.js';
 
 // Defects a probe found (issue 11): jobs that never ended, a console that died with one job's
 // container, two consoles colliding on one engine, an OOM kill that passed for success.
@@ -27,11 +27,8 @@ afterAll(async () => {
 });
 
 async function containersOf(jobId: number | string, consoleDataDir: string): Promise<string[]> {
-  const list = await testDocker().listContainers({ all: true, filters: { label: [`tc.job-id=${jobId}`, 'tc.test=1'] } });
-  // Other consoles of this suite number their jobs from 1 too: keep this console's only.
-  const { readFileSync } = await import('node:fs');
-  const id = readFileSync(`${consoleDataDir}/console-id`, 'utf8').trim();
-  return list.filter((c) => c.Labels['tc.console'] === id).map((c) => c.Id);
+  const list = await testDocker().listContainers({ all: true, filters: { label: [`tc.job-id=${jobId}`, consoleLabel(consoleDataDir)] } });
+  return list.map((c) => c.Id);
 }
 
 /** 40 outputs of 2 MB and one with a 250-character name, as the probe wrote them. */

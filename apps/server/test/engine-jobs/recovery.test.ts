@@ -11,7 +11,7 @@ import { createS3Client } from '../../src/storage/s3-client.js';
 import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
 import { buildTestImage, removeTestContainers, removeTestImages, testDocker } from '../support/images.js';
 import { readObject, uploadText, waitFor } from '../support/console.js';
-import { jobRequest } from '../support/jobs.js';
+import { jobRequest, consoleLabel } from '../support/jobs.js';
 import { apiOverHttp, apiTokenOverHttp, TEST_ADMIN } from '../support/accounts.js';
 
 /** The admin's token, made once: it outlives the server restarts. */
@@ -145,14 +145,16 @@ describe('recovery after the server is killed with SIGKILL', () => {
     expect(await readObject(store, 'jobs', 'out/survivor/result.txt')).toBe('finished\n');
     const logFile = await readObject(store, 'jobs', 'logs/survivor-V001-worker-0.log');
     expect(logFile).toContain('line 15000\n');
-    expect(await testDocker().listContainers({ all: true, filters: { label: [`tc.job-id=${end.id}`] } })).toEqual([]);
+    expect(await testDocker().listContainers({ all: true, filters: { label: [`tc.job-id=${end.id}`, consoleLabel(dataDir)] } })).toEqual(
+      [],
+    );
   });
 
   it('fails a job whose container vanished while the server was down, with the reason', { timeout: 120_000 }, async () => {
     const job = await api<TrainingJob>('POST', '/api/v1/training-jobs', jobRequest('vanished', image, 'echo up; sleep 600'));
     await waitFor('the job to run', async () => (await logTexts(job)).some((l) => l.text === 'up'));
     await killServer();
-    const [c] = await testDocker().listContainers({ all: true, filters: { label: [`tc.job-id=${job.id}`] } });
+    const [c] = await testDocker().listContainers({ all: true, filters: { label: [`tc.job-id=${job.id}`, consoleLabel(dataDir)] } });
     await testDocker().getContainer(c!.Id).remove({ force: true });
     await startServer();
 

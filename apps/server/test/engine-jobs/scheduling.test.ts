@@ -1,7 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDocker } from '../support/images.js';
 import { waitFor, type TestConsole } from '../support/console.js';
-import { ENDED, getJob, jobRequest, submit, untilStatus, writePoolsConfig, startJobsConsole, closeJobsConsole } from '../support/jobs.js';
+import {
+  ENDED,
+  getJob,
+  jobRequest,
+  submit,
+  untilStatus,
+  writePoolsConfig,
+  startJobsConsole,
+  closeJobsConsole,
+  consoleLabel,
+} from '../support/jobs.js';
 
 let tc: TestConsole;
 let image: string;
@@ -41,7 +51,7 @@ describe('resource pools and flavors from the configuration file', () => {
   it('turns the flavor into container limits', async () => {
     const job = await submit(tc, jobRequest('limits', image, 'sleep 30', small));
     await untilStatus(tc, job, ['Running']);
-    const [c] = await testDocker().listContainers({ filters: { label: [`tc.job-id=${job.id}`] } });
+    const [c] = await testDocker().listContainers({ filters: { label: [`tc.job-id=${job.id}`, consoleLabel(tc.dataDir)] } });
     const inspect = await testDocker().getContainer(c!.Id).inspect();
     expect(inspect.HostConfig.NanoCpus).toBe(1e9);
     expect(inspect.HostConfig.Memory).toBe(512 * 1024 ** 2);

@@ -1,4 +1,4 @@
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
@@ -122,4 +122,13 @@ export async function closeJobsConsole(tc: TestConsole | undefined): Promise<voi
   await tc?.close();
   await removeTestContainers();
   await removeTestImages();
+}
+
+/**
+ * The label that marks one test console's containers and networks. Every test console numbers
+ * its jobs from 1 and test files run side by side on one engine, so `tc.job-id` alone may match
+ * another file's job.
+ */
+export function consoleLabel(dataDir: string): string {
+  return `tc.console=${readFileSync(path.join(dataDir, 'console-id'), 'utf8').trim()}`;
 }

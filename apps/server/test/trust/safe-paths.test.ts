@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestImage, removeTestContainers, removeTestImages, testDocker } from '../support/images.js';
 import { startTestConsole, uploadText, type TestConsole } from '../support/console.js';
-import { allLogLines, ENDED, jobRequest, submit, untilStatus } from '../support/jobs.js';
+import { allLogLines, ENDED, jobRequest, submit, untilStatus, consoleLabel } from '../support/jobs.js';
 
 // Swift holds keys with `..`, `.` and empty segments as they are, like AWS S3 and OBS do, so it
 // is the store where a hostile key can really reach the console.
@@ -77,7 +77,7 @@ describe('containers are hardened', () => {
   it('runs unprivileged, without new privileges or capabilities, without host mounts, with limits and no network', async () => {
     const job = await submit(embedded, jobRequest('hardened', image, 'echo up; sleep 60'));
     await untilStatus(embedded, job, ['Running']);
-    const [c] = await testDocker().listContainers({ filters: { label: [`tc.job-id=${job.id}`] } });
+    const [c] = await testDocker().listContainers({ filters: { label: [`tc.job-id=${job.id}`, consoleLabel(embedded.dataDir)] } });
     const info = await testDocker().getContainer(c!.Id).inspect();
     expect(info.HostConfig.Privileged).toBe(false);
     expect(info.HostConfig.SecurityOpt).toContain('no-new-privileges');

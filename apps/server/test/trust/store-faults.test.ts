@@ -3,7 +3,7 @@ import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { buildTestImage, removeTestContainers, removeTestImages, testDocker } from '../support/images.js';
 import { startTestConsole, uploadText, waitFor, type TestConsole } from '../support/console.js';
 import type { TrainingJob } from '@tc/contracts';
-import { allLogLines, ENDED, getJob, jobRequest, submit, untilStatus } from '../support/jobs.js';
+import { allLogLines, ENDED, getJob, jobRequest, submit, untilStatus, consoleLabel } from '../support/jobs.js';
 
 // The object store goes away in the middle of a job. The client retries a bounded number of
 // times (3 attempts, 5 s connect timeout); then the job must fail, naming the step, and never
@@ -39,7 +39,9 @@ describe('the object store unreachable', () => {
     expect(end.reason).toMatch(/^data download failed: .*(ECONNREFUSED|socket hang up|ECONNRESET|connect)/);
     expect(end.events.map((e) => e.type)).not.toContain('node-started');
     expect((await allLogLines(tc, job)).map((l) => l.text)).not.toContain('should not run');
-    expect(await testDocker().listContainers({ all: true, filters: { label: [`tc.job-id=${end.id}`] } })).toEqual([]);
+    expect(
+      await testDocker().listContainers({ all: true, filters: { label: [`tc.job-id=${end.id}`, consoleLabel(tc!.dataDir)] } }),
+    ).toEqual([]);
   });
 
   it('during the output upload fails the job at that step, never Successful', { timeout: 120_000 }, async () => {
