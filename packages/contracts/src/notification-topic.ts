@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JobName, JobVersion, NotificationEvent } from './training-job.js';
+import { FailureClass, JobName, JobVersion, NotificationEvent } from './training-job.js';
 import { Timestamp } from './timestamp.js';
 import { cleanText, textProblem } from './text.js';
 
@@ -167,6 +167,8 @@ export const NotificationMessage = z.object({
     version: JobVersion,
     status: z.string(),
     reason: z.string().nullable(),
+    /** platform, resources, user, stopped or max-runtime once the run failed or was stopped; null otherwise. */
+    failureClass: FailureClass.nullable(),
     createdAt: Timestamp,
     startedAt: Timestamp.nullable(),
     endedAt: Timestamp.nullable(),

@@ -292,6 +292,16 @@ export const JobEvent = z.object({
 });
 export type JobEvent = z.infer<typeof JobEvent>;
 
+/**
+ * Why a run ended without success, as a class: `platform` (image pull, staging or upload,
+ * engine error, container removed, console-side error), `resources` (killed for exceeding the
+ * flavor's memory), `user` (the boot command failed, or its image or data did not pass),
+ * `stopped` (a user stopped it), `max-runtime`.
+ */
+export const FAILURE_CLASSES = ['platform', 'resources', 'user', 'stopped', 'max-runtime'] as const;
+export const FailureClass = z.enum(FAILURE_CLASSES, { error: `Failure class must be one of: ${FAILURE_CLASSES.join(', ')}` });
+export type FailureClass = z.infer<typeof FailureClass>;
+
 export const TrainingJob = z.object({
   id: z.string(),
   name: JobName,
@@ -300,6 +310,8 @@ export const TrainingJob = z.object({
   status: JobStatus,
   /** The failing step and its error when the job failed; null otherwise. */
   reason: z.string().nullable(),
+  /** The class of that failure (or `stopped`); null while running and for a success. */
+  failureClass: FailureClass.nullable().optional(),
   /** 1 for the next job to start while Queuing; null in every other status. */
   queuePosition: z.int().min(1).nullable(),
   spec: TrainingJobSpec,
@@ -323,6 +335,7 @@ export const TrainingJobSummary = z.object({
   version: JobVersion,
   status: JobStatus,
   reason: z.string().nullable(),
+  failureClass: FailureClass.nullable().optional(),
   queuePosition: z.int().min(1).nullable(),
   /** Flavor id; look its type and size up in /resource-pools. */
   flavor: z.string(),
@@ -345,6 +358,7 @@ export type TrainingJobList = z.infer<typeof TrainingJobList>;
 export const ListTrainingJobsQuery = z.object({
   name: z.string().max(64).optional(),
   status: JobStatus.optional(),
+  failureClass: FailureClass.optional(),
   /**
    * true: one row per job name, its latest version, with `versionCount` (the console's list);
    * the status filter then applies to that latest version. Absent or false: every version.

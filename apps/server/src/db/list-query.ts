@@ -7,6 +7,8 @@ export interface ListFilter {
   /** Substring of the name; the user's % and _ are literal. */
   name?: string;
   status?: string;
+  /** jobs: the class of the failure (failure_class). */
+  failureClass?: string;
   username?: string;
 }
 
@@ -25,6 +27,10 @@ export function whereOf(f: ListFilter): { clause: string; args: (string | number
   if (f.status) {
     where.push('status = ?');
     args.push(f.status);
+  }
+  if (f.failureClass) {
+    where.push('failure_class = ?');
+    args.push(f.failureClass);
   }
   if (f.username) {
     where.push('username = ?');

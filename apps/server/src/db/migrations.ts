@@ -250,4 +250,7 @@ export const MIGRATIONS: readonly string[] = [
 
   DELETE FROM image_checks;
   `,
+  /* 9: the class of a run's failure (platform, resources, user, stopped, max-runtime) beside its reason */ `
+  ALTER TABLE jobs ADD COLUMN failure_class TEXT;
+  `,
 ];

@@ -1,4 +1,4 @@
-import { parseObjectPath, type Flavor, type JobStatus } from '@tc/contracts';
+import { parseObjectPath, type FailureClass, type Flavor, type JobStatus } from '@tc/contracts';
 import { Readable } from 'node:stream';
 import { ContainerGoneError, type ContainerEngine, type ExitInfo } from './container-engine.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -64,6 +64,8 @@ class StepError extends Error {
   constructor(
     readonly step: string,
     message: string,
+    /** Most steps fail for the platform's reasons (store, engine); a few for the user's. */
+    readonly failureClass: FailureClass = 'platform',
   ) {
     super(message);
   }
@@ -118,6 +120,7 @@ interface Execution {
   /** When a node last printed a line of its own (the stall watchdog's clock). */
   lastOutputAt: number;
   failure: string | null;
+  failureClass: FailureClass;
   /** The node whose end is `failure`, when it is one node's. */
   failureNode: number | null;
 }
@@ -164,7 +167,7 @@ export class JobRunner {
     if (!job) return false;
     if (job.status === 'Stopping') return true;
     if (job.status === 'Queuing') {
-      if (jobs.transition(job.id, 'Queuing', 'Stopped', { endedAt: new Date().toISOString() })) {
+      if (jobs.transition(job.id, 'Queuing', 'Stopped', { endedAt: new Date().toISOString(), failureClass: 'stopped' })) {
         this.event(job, EventType.status, 'job stopped while queuing');
         return true;
       }
@@ -271,6 +274,7 @@ export class JobRunner {
       stalled: false,
       lastOutputAt: Date.now(),
       failure: null,
+      failureClass: 'platform',
       failureNode: null,
     };
     this.executions.set(job.id, ex);
@@ -295,7 +299,10 @@ export class JobRunner {
   private async run(jobId: number): Promise<void> {
     const job = this.deps.jobs.getById(jobId);
     // Stopped between the scheduler's start and this run: nothing was made yet.
-    if (job?.status === 'Stopping' && this.deps.jobs.transition(job.id, 'Stopping', 'Stopped', { endedAt: new Date().toISOString() })) {
+    if (
+      job?.status === 'Stopping' &&
+      this.deps.jobs.transition(job.id, 'Stopping', 'Stopped', { endedAt: new Date().toISOString(), failureClass: 'stopped' })
+    ) {
       this.event(job, EventType.status, 'job stopped before it started');
       return;
     }
@@ -368,7 +375,8 @@ export class JobRunner {
       : `image ${job.spec.algorithm.imagePath} failed the check: ${check.reason}`;
     this.event(job, EventType.imageCheck, checkMsg);
     log0.system(checkMsg);
-    if (!check.passed || !check.imageId) throw new StepError('image check', check.reason ?? 'failed');
+    // An image that does not meet the contract (root, group 0) is the user's to fix.
+    if (!check.passed || !check.imageId) throw new StepError('image check', check.reason ?? 'failed', 'user');
     // Containers are made from the checked ID, not the tag: a re-tag after the check runs nothing unchecked.
     const imageId = check.imageId;
     jobs.setImage(job.id, imageId, check.imageDigest);
@@ -383,7 +391,7 @@ export class JobRunner {
       dataUrl = dataSpec.path;
     } else {
       const snap = this.deps.dataSnapshot?.(dataSpec.datasetId, dataSpec.version);
-      if (!snap) throw new StepError('data download', `dataset ${dataSpec.datasetId} ${dataSpec.version} no longer exists`);
+      if (!snap) throw new StepError('data download', `dataset ${dataSpec.datasetId} ${dataSpec.version} no longer exists`, 'user');
       data = snap;
       dataUrl = snap.url;
     }
@@ -562,9 +570,9 @@ export class JobRunner {
           // the run did not do what it was asked (the container contract).
           const then = exit.exitCode === 0 ? '; the boot command then exited with code 0' : `, exit code ${exit.exitCode}`;
           const what = exit.exitCode === 0 ? `a process of the ${who}` : who;
-          this.nodeFailed(ex, `${what} was killed for exceeding the flavor's memory (${flavor.memoryGiB} GiB)${then}`, i);
+          this.nodeFailed(ex, `${what} was killed for exceeding the flavor's memory (${flavor.memoryGiB} GiB)${then}`, i, 'resources');
         } else if (exit.exitCode !== 0) {
-          this.nodeFailed(ex, `${who} exited with code ${exit.exitCode}`, i);
+          this.nodeFailed(ex, `${who} exited with code ${exit.exitCode}`, i, 'user');
         }
       });
       await Promise.all(nodes);
@@ -613,10 +621,11 @@ export class JobRunner {
   }
 
   /** Records the first failure (a stop or timeout is not one) and stops the other nodes. */
-  private nodeFailed(ex: Execution, why: string, node: number | null = null): void {
+  private nodeFailed(ex: Execution, why: string, node: number | null = null, failureClass: FailureClass = 'platform'): void {
     if (ex.failure || ex.stopRequested || ex.timedOut || ex.stalled) return;
     ex.failure = why;
     ex.failureNode = node;
+    ex.failureClass = failureClass;
     if (ex.job.nodeCount > 1) ex.sinks[0]!.system(`${why}; stopping the other nodes`);
     void this.stopContainers(ex);
   }
@@ -655,19 +664,27 @@ export class JobRunner {
     const now = new Date().toISOString();
     const current = jobs.getById(job.id)?.status;
     if (current === 'Stopping') {
-      if (jobs.transition(job.id, 'Stopping', 'Stopped', { endedAt: now })) this.event(job, EventType.status, 'job stopped');
+      if (jobs.transition(job.id, 'Stopping', 'Stopped', { endedAt: now, failureClass: 'stopped' })) {
+        this.event(job, EventType.status, 'job stopped');
+      }
       return;
     }
     if (ex.timedOut) {
-      this.endFailed(job, 'Running', `max runtime exceeded: the job ran longer than ${plural(job.spec.maxRuntimeMinutes ?? 0, 'minute')}`);
+      this.endFailed(
+        job,
+        'Running',
+        `max runtime exceeded: the job ran longer than ${plural(job.spec.maxRuntimeMinutes ?? 0, 'minute')}`,
+        'max-runtime',
+      );
       return;
     }
     if (ex.stalled) {
-      this.endFailed(job, 'Running', `stalled: no output for ${plural(job.spec.stallWatchdog?.minutes ?? 0, 'minute')}`);
+      // A run that goes quiet is the program's doing (a hang, a deadlock), not the platform's.
+      this.endFailed(job, 'Running', `stalled: no output for ${plural(job.spec.stallWatchdog?.minutes ?? 0, 'minute')}`, 'user');
       return;
     }
     if (ex.failure) {
-      this.endFailed(job, 'Running', `training failed: ${ex.failure}${this.stderrQuote(ex)}`);
+      this.endFailed(job, 'Running', `training failed: ${ex.failure}${this.stderrQuote(ex)}`, ex.failureClass);
       return;
     }
     if (jobs.transition(job.id, 'Running', 'Successful', { endedAt: now })) this.event(job, EventType.status, 'job succeeded');
@@ -685,8 +702,8 @@ export class JobRunner {
     return quote ? `; its last lines on stderr: ${quote}` : '';
   }
 
-  private endFailed(job: JobRecord, from: JobStatus, reason: string): void {
-    if (this.deps.jobs.transition(job.id, from, 'Running failed', { reason, endedAt: new Date().toISOString() })) {
+  private endFailed(job: JobRecord, from: JobStatus, reason: string, failureClass: FailureClass): void {
+    if (this.deps.jobs.transition(job.id, from, 'Running failed', { reason, failureClass, endedAt: new Date().toISOString() })) {
       this.event(job, EventType.failed, reason);
     }
   }
@@ -715,7 +732,7 @@ export class JobRunner {
     return () => {
       const current = this.deps.jobs.getById(job.id)?.status;
       if (current === 'Initializing' || current === 'Running' || current === 'Stopping') {
-        this.endFailed(job, current, `${e.step} failed: ${e.message}`);
+        this.endFailed(job, current, `${e.step} failed: ${e.message}`, e.failureClass);
       }
     };
   }

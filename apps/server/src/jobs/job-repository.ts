@@ -1,9 +1,9 @@
-import type { CreateTrainingJobRequest, JobStatus } from '@tc/contracts';
+import type { CreateTrainingJobRequest, FailureClass, JobStatus } from '@tc/contracts';
 import type { Db } from '../db/database.js';
 import type { JobEventRecord, JobNodeRecord, JobRecord } from './job.js';
 import { formatVersion } from './version.js';
 import { ConflictError } from '../errors.js';
-import { listPage } from '../db/list-query.js';
+import { listPage, whereOf } from '../db/list-query.js';
 
 interface JobRow {
   id: number;
@@ -12,6 +12,7 @@ interface JobRow {
   description: string | null;
   status: string;
   reason: string | null;
+  failure_class: string | null;
   spec: string;
   pool_id: string;
   flavor_id: string;
@@ -32,6 +33,7 @@ function toRecord(r: JobRow): JobRecord {
     description: r.description,
     status: r.status as JobStatus,
     reason: r.reason,
+    failureClass: r.failure_class as FailureClass | null,
     spec: JSON.parse(r.spec) as CreateTrainingJobRequest,
     poolId: r.pool_id,
     flavorId: r.flavor_id,
@@ -63,8 +65,15 @@ export interface JobFilter {
   ownerId?: number;
   name?: string;
   status?: JobStatus;
+  failureClass?: FailureClass;
   limit: number;
   offset: number;
+}
+
+/** A job name's latest version (in the filter's scope) and how many versions the name has there. */
+export interface LatestJobRecord {
+  job: JobRecord;
+  versionCount: number;
 }
 
 /** A status change that happened; listeners (notifications, metering) react to these. */
@@ -197,6 +206,27 @@ export class JobRepository {
     return { items: rows.map(toRecord), total };
   }
 
+  /**
+   * One row per job name: its highest version among the rows the owner and name filters keep,
+   * newest first. The status filter applies to that latest version, so a name whose latest
+   * version succeeded is not listed under Failed for an older failed one.
+   */
+  listLatest(filter: JobFilter): { items: LatestJobRecord[]; total: number } {
+    const { clause, args } = whereOf({ ownerId: filter.ownerId, name: filter.name, failureClass: filter.failureClass });
+    const latest = `SELECT * FROM (
+        SELECT jobs.*,
+          ROW_NUMBER() OVER (PARTITION BY name ORDER BY version_num DESC) AS version_rank,
+          COUNT(*) OVER (PARTITION BY name) AS version_count
+        FROM jobs ${clause}
+      ) WHERE version_rank = 1${filter.status ? ' AND status = ?' : ''}`;
+    const all = filter.status ? [...args, filter.status] : args;
+    const { n } = this.db.prepare<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM (${latest})`).get(...all)!;
+    const rows = this.db
+      .prepare<unknown[], JobRow & { version_count: number }>(`${latest} ORDER BY id DESC LIMIT ? OFFSET ?`)
+      .all(...all, filter.limit, filter.offset);
+    return { items: rows.map((r) => ({ job: toRecord(r), versionCount: r.version_count })), total: n };
+  }
+
   listByStatus(statuses: readonly JobStatus[]): JobRecord[] {
     const marks = statuses.map(() => '?').join(',');
     return this.db
@@ -210,18 +240,19 @@ export class JobRepository {
     id: number,
     from: JobStatus,
     to: JobStatus,
-    fields: { reason?: string | null; startedAt?: string; endedAt?: string } = {},
+    fields: { reason?: string | null; failureClass?: FailureClass; startedAt?: string; endedAt?: string } = {},
   ): boolean {
     return this.db.transaction(() => {
       const info = this.db
         .prepare(
           `UPDATE jobs SET status = ?,
              reason = COALESCE(?, reason),
+             failure_class = COALESCE(?, failure_class),
              started_at = COALESCE(?, started_at),
              ended_at = COALESCE(?, ended_at)
            WHERE id = ? AND status = ?`,
         )
-        .run(to, fields.reason ?? null, fields.startedAt ?? null, fields.endedAt ?? null, id, from);
+        .run(to, fields.reason ?? null, fields.failureClass ?? null, fields.startedAt ?? null, fields.endedAt ?? null, id, from);
       if (info.changes !== 1) return false;
       if (this.listeners.size) {
         const job = this.getById(id)!;
@@ -236,6 +267,13 @@ export class JobRepository {
       }
       return true;
     })();
+  }
+
+  /** Each job's image, as named in its spec and (once checked) the ID it ran: what the Images page counts. */
+  imageUse(): { imageId: string | null; ref: string }[] {
+    return this.db
+      .prepare("SELECT image_id AS imageId, COALESCE(json_extract(spec, '$.algorithm.imagePath'), '') AS ref FROM jobs")
+      .all() as { imageId: string | null; ref: string }[];
   }
 
   /** The image the job's containers are made from: the ID its check passed at. */

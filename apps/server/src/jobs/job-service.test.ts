@@ -322,6 +322,29 @@ describe('JobService: ownership', () => {
     expect(names(admin)).toEqual(['b', 'a']);
   });
 
+  it('lists one row per name with latest=true: its latest version and a count, in the actor’s scope', async () => {
+    const { service, jobs, move } = await setUp();
+    for (const name of ['a', 'a', 'b', 'a']) await service.create(alice, request({ name }));
+    await service.create(bob, request({ name: 'c' }));
+    const rows = (actor: Actor, q: { status?: JobStatus; name?: string; pageSize?: number; page?: number } = {}) => {
+      const list = service.list(actor, { page: 1, pageSize: 20, latest: true, ...q });
+      return { total: list.total, items: list.items.map((j) => `${j.name} ${j.version} ×${j.versionCount}`) };
+    };
+    expect(rows(alice)).toEqual({ total: 2, items: ['a V003 ×3', 'b V001 ×1'] });
+    expect(rows(admin)).toEqual({ total: 3, items: ['c V001 ×1', 'a V003 ×3', 'b V001 ×1'] });
+    expect(rows(alice, { pageSize: 1, page: 2 })).toEqual({ total: 2, items: ['b V001 ×1'] });
+    expect(rows(alice, { name: 'b' })).toEqual({ total: 1, items: ['b V001 ×1'] });
+    // The status filter looks at the latest version only: a's older versions do not count.
+    move(jobs.get('a', 1)!.id, 'Stopped');
+    expect(rows(alice, { status: 'Stopped' })).toEqual({ total: 0, items: [] });
+    move(jobs.get('a', 3)!.id, 'Stopped');
+    expect(rows(alice, { status: 'Stopped' })).toEqual({ total: 1, items: ['a V003 ×3'] });
+    // Without latest the list is every version, as before, and carries no count.
+    const all = service.list(alice, { page: 1, pageSize: 20 });
+    expect(all.items.map((j) => `${j.name} ${j.version}`)).toEqual(['a V003', 'b V001', 'a V002', 'a V001']);
+    expect(all.items.every((j) => j.versionCount === undefined)).toBe(true);
+  });
+
   it('treats a malformed version as a missing job', async () => {
     const { service } = await setUp();
     await service.create(alice, request());

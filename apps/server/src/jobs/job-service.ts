@@ -123,13 +123,23 @@ export class JobService {
   }
 
   list(actor: Actor, q: ListTrainingJobsQuery): TrainingJobList {
-    const { items, total } = this.d.jobs.list({
+    const filter = {
       ownerId: ownerScope(actor),
       name: q.name,
       status: q.status,
+      failureClass: q.failureClass,
       limit: q.pageSize,
       offset: (q.page - 1) * q.pageSize,
-    });
+    };
+    if (q.latest) {
+      const latest = this.d.jobs.listLatest(filter);
+      const queued = latest.items.some(({ job }) => job.status === 'Queuing') ? this.d.scheduler.positions() : new Map<number, number>();
+      return {
+        items: latest.items.map(({ job, versionCount }) => ({ ...toSummary(job, queued.get(job.id) ?? null), versionCount })),
+        total: latest.total,
+      };
+    }
+    const { items, total } = this.d.jobs.list(filter);
     const positions = items.some((j) => j.status === 'Queuing') ? this.d.scheduler.positions() : new Map<number, number>();
     return { items: items.map((j) => toSummary(j, positions.get(j.id) ?? null)), total };
   }

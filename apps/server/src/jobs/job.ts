@@ -1,4 +1,4 @@
-import type { CreateTrainingJobRequest, JobStatus } from '@tc/contracts';
+import type { CreateTrainingJobRequest, FailureClass, JobStatus } from '@tc/contracts';
 
 /** A job as the domain sees it; repositories map rows to this, routes map it to the contract. */
 export interface JobRecord {
@@ -8,6 +8,8 @@ export interface JobRecord {
   description: string | null;
   status: JobStatus;
   reason: string | null;
+  /** The class of the failure (or `stopped`) once the run ended without success. */
+  failureClass: FailureClass | null;
   spec: CreateTrainingJobRequest;
   poolId: string;
   flavorId: string;

@@ -183,6 +183,7 @@ export class NotificationService {
         version: job.version,
         status: job.status,
         reason: job.reason,
+        failureClass: job.failureClass,
         createdAt: job.createdAt,
         startedAt: job.startedAt,
         endedAt: job.endedAt,

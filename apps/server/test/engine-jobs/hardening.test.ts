@@ -45,6 +45,7 @@ describe('the output upload', () => {
     const job = await submit(tc, jobRequest('long-output-name', image, MANY_OUTPUTS));
     const end = await untilStatus(tc, job, ENDED, 120_000);
     expect(end.status, end.reason ?? '').toBe('Successful');
+    expect(end.failureClass).toBeNull();
     const upload = end.events.find((e) => e.type === 'output-upload')!.message;
     expect(upload).toMatch(/40 files, 80000000 bytes/);
     expect(upload).toMatch(/not uploaded \(the store refused the name\): 0{40}…/);
@@ -61,6 +62,7 @@ describe('the output upload', () => {
     const end = await untilStatus(tc, job, ENDED, 150_000);
     expect(end.status).toBe('Running failed');
     expect(end.reason).toMatch(/^output upload failed: /);
+    expect(end.failureClass).toBe('platform');
     expect(end.nodes[0]!.exitCode).toBe(0);
     expect(await containersOf(end.id, tc.dataDir)).toEqual([]);
   });
@@ -78,6 +80,7 @@ describe('a container removed outside the console', () => {
     expect(end.status).toBe('Running failed');
     expect(end.reason).toMatch(/container was removed outside the console/);
     expect(end.reason).not.toMatch(/Could not find the file/);
+    expect(end.failureClass).toBe('platform');
     // The same console runs the next job as usual.
     const next = await submit(tc, jobRequest('after-removal', image, 'echo fine'));
     expect((await untilStatus(tc, next, ENDED)).status).toBe('Successful');
@@ -108,6 +111,7 @@ describe('an out-of-memory kill', () => {
     expect((await allLogLines(tc, job)).map((l) => l.text)).toContain('dd ended with 137');
     expect(end.status).toBe('Running failed');
     expect(end.reason).toMatch(/killed for exceeding the flavor's memory \(0\.25 GiB\)/);
+    expect(end.failureClass).toBe('resources');
     expect((await getJob(tc, job)).nodes[0]!.exitCode).toBe(0);
   });
 });
@@ -129,7 +133,17 @@ describe('the reason of a failed run', () => {
     expect(end.reason).toBe(
       'training failed: boot command exited with code 2; its last lines on stderr: "noise" / "connecting with ••••" / "ValueError: bad shape"',
     );
-    const listed = (await tc.app.inject({ url: '/api/v1/training-jobs?name=says-why' })).json() as { items: { reason: string | null }[] };
+    expect(end.failureClass).toBe('user');
+    const listed = (await tc.app.inject({ url: '/api/v1/training-jobs?name=says-why' })).json() as {
+      items: { reason: string | null; failureClass: string | null }[];
+    };
     expect(listed.items[0]!.reason).toBe(end.reason);
+    expect(listed.items[0]!.failureClass).toBe('user');
+    // The list filters by class.
+    const byClass = async (c: string) =>
+      ((await tc.app.inject({ url: `/api/v1/training-jobs?failureClass=${c}` })).json() as { total: number }).total;
+    expect(await byClass('user')).toBe(1);
+    expect(await byClass('resources')).toBe(0);
+    expect((await tc.app.inject({ url: '/api/v1/training-jobs?failureClass=cosmic-rays' })).statusCode).toBe(400);
   });
 });

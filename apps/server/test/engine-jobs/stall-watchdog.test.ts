@@ -41,6 +41,7 @@ describe('the stall watchdog', () => {
 
     expect(stopped.status).toBe('Running failed');
     expect(stopped.reason).toBe('stalled: no output for 1 minute');
+    expect(stopped.failureClass).toBe('user');
     expect(stopped.events.find((e) => e.type === 'stalled')!.message).toBe('stalled: no output for 1 minute; stopping the job');
     expect(Date.parse(stopped.endedAt!) - Date.parse(stopped.startedAt!)).toBeGreaterThanOrEqual(60_000);
 

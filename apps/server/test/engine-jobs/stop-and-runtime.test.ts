@@ -33,6 +33,7 @@ describe('stop', () => {
     const end = await untilStatus(tc, job, ENDED);
     expect(end.status).toBe('Stopped');
     expect(end.reason).toBeNull();
+    expect(end.failureClass).toBe('stopped');
     expect(end.events.map((e) => e.type)).toEqual(expect.arrayContaining(['stop', 'node-exited', 'output-upload', 'log-upload']));
     expect((await allLogLines(tc, job)).map((l) => l.text)).toContain('got TERM');
     expect(await readObject(tc.store, 'jobs', 'out/stop-me/partial.txt')).toBe('partial\n');
@@ -74,6 +75,7 @@ describe('max runtime', () => {
     const end = await untilStatus(tc, job, ENDED, 120_000);
     expect(end.status).toBe('Running failed');
     expect(end.reason).toMatch(/^max runtime exceeded/);
+    expect(end.failureClass).toBe('max-runtime');
     expect(Date.parse(end.endedAt!) - Date.parse(end.startedAt!)).toBeGreaterThanOrEqual(60_000);
     expect(end.events.map((e) => e.type)).toEqual(expect.arrayContaining(['max-runtime', 'output-upload', 'log-upload']));
     expect((await getJob(tc, job)).nodes[0]!.state).toBe('exited');
