@@ -302,6 +302,31 @@ export const FAILURE_CLASSES = ['platform', 'resources', 'user', 'stopped', 'max
 export const FailureClass = z.enum(FAILURE_CLASSES, { error: `Failure class must be one of: ${FAILURE_CLASSES.join(', ')}` });
 export type FailureClass = z.infer<typeof FailureClass>;
 
+/** Why a queued job has not started: its place, what is short, the jobs ahead, an estimate. */
+export const JobWaiting = z.object({
+  position: z.int().min(1),
+  pool: z.string(),
+  /** What the job needs that is not free once the running jobs and those queued ahead are served. */
+  short: z.array(z.object({ resource: z.enum(['vCPUs', 'memory (GiB)', 'GPUs']), need: z.number(), free: z.number() })),
+  /** The running jobs that hold the pool and the queued ones that start first; another user's without its name. */
+  ahead: z.array(
+    z.object({
+      name: z.string().nullable(),
+      version: z.string().nullable(),
+      state: z.enum(['running', 'queued']),
+      flavor: z.string(),
+      nodes: z.int(),
+      /** From its max runtime; null without one. */
+      expectedEnd: Timestamp.nullable(),
+    }),
+  ),
+  /** The latest start if every job ahead runs its full max runtime; null when one has none. */
+  estimatedStart: Timestamp.nullable(),
+  /** All of it in words. */
+  summary: z.string(),
+});
+export type JobWaiting = z.infer<typeof JobWaiting>;
+
 export const TrainingJob = z.object({
   id: z.string(),
   name: JobName,
@@ -314,6 +339,8 @@ export const TrainingJob = z.object({
   failureClass: FailureClass.nullable().optional(),
   /** 1 for the next job to start while Queuing; null in every other status. */
   queuePosition: z.int().min(1).nullable(),
+  /** Why it is still Queuing; null in every other status. */
+  waiting: JobWaiting.nullable().optional(),
   spec: TrainingJobSpec,
   /**
    * The image ID (sha256:…) the image check passed at; the job's containers run exactly this
@@ -337,6 +364,8 @@ export const TrainingJobSummary = z.object({
   reason: z.string().nullable(),
   failureClass: FailureClass.nullable().optional(),
   queuePosition: z.int().min(1).nullable(),
+  /** While Queuing: why, in words (JobWaiting.summary); null otherwise. */
+  waitingSummary: z.string().nullable().optional(),
   /** Flavor id; look its type and size up in /resource-pools. */
   flavor: z.string(),
   nodes: z.int().min(0),

@@ -2,6 +2,7 @@ import { isTerminal, type JobStatus } from '@tc/contracts';
 import type { JobRepository } from '../jobs/job-repository.js';
 import { EventType, type JobRecord } from '../jobs/job.js';
 import { addCapacity, demand, fits, NO_CAPACITY, type Capacity, type ResourcePools } from './resource-pools.js';
+import { whyWaiting, type PoolJob, type Waiting } from './waiting.js';
 
 /** Statuses in which a job holds its flavor × nodes: it has, or is about to have, containers. */
 export const HOLDING: readonly JobStatus[] = ['Initializing', 'Running', 'Stopping'];
@@ -59,6 +60,34 @@ export class Scheduler {
     if (job.status !== 'Queuing') return null;
     const i = this.queued(job.poolId).findIndex((j) => j.id === job.id);
     return i < 0 ? null : i + 1;
+  }
+
+  /** Why a queued job waits (null when it does not), as `viewer` may see it. */
+  waiting(job: JobRecord, viewer: { userId: number; admin: boolean }, now = new Date()): Waiting | null {
+    if (job.status !== 'Queuing') return null;
+    const poolJob = (j: JobRecord): PoolJob => ({
+      id: j.id,
+      name: j.name,
+      version: j.version,
+      ownerId: j.ownerId,
+      flavorId: j.flavorId,
+      nodeCount: j.nodeCount,
+      startedAt: j.startedAt,
+      maxRuntimeMinutes: j.spec.maxRuntimeMinutes ?? null,
+    });
+    return whyWaiting({
+      job: poolJob(job),
+      pool: job.poolId,
+      holders: this.jobs
+        .listByStatus(HOLDING)
+        .filter((j) => j.poolId === job.poolId)
+        .map(poolJob),
+      queue: this.queued(job.poolId).map(poolJob),
+      capacity: this.pools.capacityOf(job.poolId),
+      flavorOf: (id) => this.pools.flavor(job.poolId, id) ?? null,
+      viewer,
+      now,
+    });
   }
 
   /** Positions of every queued job, for list views that show many at once. */

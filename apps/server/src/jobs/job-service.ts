@@ -25,7 +25,7 @@ export interface JobServiceDeps {
   jobs: JobRepository;
   logs: Pick<LogRepository, 'page' | 'text'>;
   pools: Pick<ResourcePools, 'place'>;
-  scheduler: Pick<Scheduler, 'admit' | 'position' | 'positions'>;
+  scheduler: Pick<Scheduler, 'admit' | 'position' | 'positions' | 'waiting'>;
   runner: { stop(jobId: number): Promise<boolean> };
   store: ObjectStore;
   /** The console's region: buckets elsewhere are refused at submit. */
@@ -119,7 +119,8 @@ export class JobService {
   }
 
   get(actor: Actor, name: string, version: string): TrainingJob {
-    return this.view(this.find(actor, name, version));
+    const job = this.find(actor, name, version);
+    return { ...this.view(job), waiting: this.d.scheduler.waiting(job, actor) };
   }
 
   list(actor: Actor, q: ListTrainingJobsQuery): TrainingJobList {
@@ -135,13 +136,25 @@ export class JobService {
       const latest = this.d.jobs.listLatest(filter);
       const queued = latest.items.some(({ job }) => job.status === 'Queuing') ? this.d.scheduler.positions() : new Map<number, number>();
       return {
-        items: latest.items.map(({ job, versionCount }) => ({ ...toSummary(job, queued.get(job.id) ?? null), versionCount })),
+        items: latest.items.map(({ job, versionCount }) => ({
+          ...toSummary(job, queued.get(job.id) ?? null),
+          waitingSummary: this.waitingWords(job, actor),
+          versionCount,
+        })),
         total: latest.total,
       };
     }
     const { items, total } = this.d.jobs.list(filter);
     const positions = items.some((j) => j.status === 'Queuing') ? this.d.scheduler.positions() : new Map<number, number>();
-    return { items: items.map((j) => toSummary(j, positions.get(j.id) ?? null)), total };
+    return {
+      items: items.map((j) => ({ ...toSummary(j, positions.get(j.id) ?? null), waitingSummary: this.waitingWords(j, actor) })),
+      total,
+    };
+  }
+
+  /** A queued job's wait in words, for the list; null for the others (no work for them). */
+  private waitingWords(job: JobRecord, actor: Actor): string | null {
+    return job.status === 'Queuing' ? (this.d.scheduler.waiting(job, actor)?.summary ?? null) : null;
   }
 
   logs(actor: Actor, name: string, version: string, q: LogsQuery): LogPage {

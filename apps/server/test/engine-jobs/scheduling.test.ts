@@ -74,12 +74,33 @@ describe('queuing', () => {
     const smallPool = (await pools()).find((p) => p.id === 'small')!;
     expect(smallPool).toMatchObject({ free: { vcpus: 0 }, queued: 2 });
 
+    // Why C waits, in the job's answer and, in words, in the list.
+    const why = (await getJob(tc, c)).waiting!;
+    expect(why).toMatchObject({
+      position: 2,
+      pool: 'small',
+      short: [
+        { resource: 'vCPUs', need: 1, free: 0 },
+        { resource: 'memory (GiB)', need: 0.5, free: 0 },
+      ],
+      estimatedStart: null,
+    });
+    expect(why.ahead.map((j) => [j.name, j.state, j.expectedEnd])).toEqual([
+      ['queue-a', 'running', null],
+      ['queue-b', 'queued', null],
+    ]);
+    expect((await getJob(tc, a)).waiting).toBeNull();
+
     const list = (await tc.app.inject({ url: '/api/v1/training-jobs?name=queue-' })).json();
     expect(list.items.map((j: { name: string; queuePosition: number | null }) => [j.name, j.queuePosition])).toEqual([
       ['queue-c', 2],
       ['queue-b', 1],
       ['queue-a', null],
     ]);
+    expect(list.items[0].waitingSummary).toMatch(
+      /^position 2 in pool small; needs 1 vCPUs \(0 free\), 0.5 memory \(GiB\) \(0 free\); 1 running job holds the pool; 1 queued job starts first/,
+    );
+    expect(list.items[2].waitingSummary).toBeNull();
 
     // Capacity frees when A ends: B starts, C moves up; then C after B.
     expect((await tc.app.inject({ method: 'POST', url: '/api/v1/training-jobs/queue-a/versions/V001/stop' })).statusCode).toBe(200);

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import type { Flavor } from '@tc/contracts';
+import { whyWaiting, type PoolJob, type WaitingInput } from './waiting.js';
+
+const flavors: Record<string, Flavor> = {
+  small: { id: 'small', type: 'CPU', vcpus: 1, memoryGiB: 2, gpus: 0 },
+  big: { id: 'big', type: 'CPU', vcpus: 3, memoryGiB: 6, gpus: 0 },
+};
+const now = new Date('2026-12-01T12:00:00Z');
+const minutesAgo = (m: number) => new Date(now.getTime() - m * 60_000).toISOString();
+
+function job(id: number, over: Partial<PoolJob> = {}): PoolJob {
+  return {
+    id,
+    name: `job-${id}`,
+    version: 'V001',
+    ownerId: 1,
+    flavorId: 'small',
+    nodeCount: 1,
+    startedAt: null,
+    maxRuntimeMinutes: null,
+    ...over,
+  };
+}
+
+function input(over: Partial<WaitingInput>): WaitingInput {
+  return {
+    job: job(10),
+    pool: 'public',
+    holders: [],
+    queue: [job(10)],
+    capacity: { vcpus: 4, memoryGiB: 8, gpus: 0 },
+    flavorOf: (id) => flavors[id] ?? null,
+    viewer: { userId: 1, admin: false },
+    now,
+    ...over,
+  };
+}
+
+describe('whyWaiting', () => {
+  it('says which resource is short and by how much, after the running jobs and those queued ahead', () => {
+    const holders = [job(1, { flavorId: 'big', startedAt: minutesAgo(10), maxRuntimeMinutes: 30 })];
+    const queue = [job(2), job(10, { flavorId: 'big' })];
+    const w = whyWaiting(input({ job: queue[1]!, holders, queue }))!;
+    expect(w.position).toBe(2);
+    // 4 vCPUs − 3 running − 1 queued ahead = 0 free for a job that needs 3.
+    expect(w.short).toEqual([
+      { resource: 'vCPUs', need: 3, free: 0 },
+      { resource: 'memory (GiB)', need: 6, free: 0 },
+    ]);
+    expect(w.ahead.map((a) => [a.name, a.state, a.expectedEnd])).toEqual([
+      ['job-1', 'running', '2026-12-01T12:20:00.000Z'],
+      ['job-2', 'queued', null],
+    ]);
+    // job-2 fits now (1 free); job-10 needs job-1 to end at 12:20, but job-2 has no max runtime
+    // and holds 1 vCPU: 4 − 1 = 3 free then, enough.
+    expect(w.estimatedStart).toBe('2026-12-01T12:20:00.000Z');
+    expect(w.summary).toBe(
+      'position 2 in pool public; needs 3 vCPUs (0 free), 6 memory (GiB) (0 free); 1 running job holds the pool; 1 queued job starts first; starts by 2026-12-01T12:20:00.000Z at the latest (from the max runtimes ahead)',
+    );
+  });
+
+  it('gives no estimate when a job it waits for has no max runtime', () => {
+    const holders = [job(1, { flavorId: 'big', startedAt: minutesAgo(10) })];
+    const w = whyWaiting(input({ job: job(10, { flavorId: 'big' }), holders, queue: [job(10, { flavorId: 'big' })] }))!;
+    expect(w.estimatedStart).toBeNull();
+    expect(w.summary).toMatch(/no start time can be estimated/);
+  });
+
+  it('replays first come, first served: a later job starts after the ones ahead, at the ends that make room', () => {
+    const holders = [
+      job(1, { flavorId: 'big', startedAt: minutesAgo(0), maxRuntimeMinutes: 10 }),
+      job(2, { startedAt: minutesAgo(0), maxRuntimeMinutes: 60 }),
+    ];
+    // job-3 (big) starts at 12:10 when job-1 ends, and runs 30 minutes; job-10 (big) then needs
+    // job-3 to end at 12:40 (job-2 still holds 1 vCPU, so only 3 are free after job-3).
+    const queue = [job(3, { flavorId: 'big', maxRuntimeMinutes: 30 }), job(10, { flavorId: 'big' })];
+    const w = whyWaiting(input({ job: queue[1]!, holders, queue }))!;
+    expect(w.estimatedStart).toBe('2026-12-01T12:40:00.000Z');
+  });
+
+  it("hides the names of other users' jobs from a user, not from an admin", () => {
+    const holders = [job(1, { ownerId: 2, startedAt: minutesAgo(1), flavorId: 'big' })];
+    const queue = [job(10, { flavorId: 'big' })];
+    expect(whyWaiting(input({ job: queue[0]!, holders, queue }))!.ahead[0]).toMatchObject({ name: null, version: null, flavor: 'big' });
+    expect(whyWaiting(input({ job: queue[0]!, holders, queue, viewer: { userId: 1, admin: true } }))!.ahead[0]!.name).toBe('job-1');
+  });
+
+  it('says it waits for the engine while the capacity is unknown, and null for a job not in the queue', () => {
+    expect(whyWaiting(input({ capacity: null }))!.summary).toBe('position 1 in pool public: waiting for the engine to report its capacity');
+    expect(whyWaiting(input({ queue: [] }))).toBeNull();
+  });
+});
