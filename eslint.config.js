@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 const adapterOnly = (name, where) => ({ name, message: `only ${where} may use ${name}; go through its port` });
 // Its error types too: the port (storage/object-store.ts) declares the ones callers act on.
@@ -12,6 +13,8 @@ export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', 'data/**', '.tmp/**', 'test-results/**', 'playwright-report/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  // Hooks called conditionally or with stale dependencies are bugs the type checker cannot see.
+  { ...reactHooks.configs.flat['recommended-latest'], files: ['apps/web/**/*.{ts,tsx}'] },
   {
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',

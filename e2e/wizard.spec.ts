@@ -15,7 +15,8 @@ test('create the demo job in the wizard, watch it run, and find its logs and mod
   await expect(page.getByRole('heading', { name: 'Create Training Job', level: 1 })).toBeVisible();
 
   // 1. Basic information
-  await expect(page.getByLabel('Version')).toHaveValue('assigned on submit');
+  // A new name starts at V001 (an existing one would show its next version).
+  await expect(page.getByLabel('Version')).toHaveValue('V001');
   await page.getByLabel('Name').fill(JOB);
   await page.getByLabel('Description').fill('linear regression, created by the e2e test');
   await snap(page, testInfo, 'step-1-basic-information');

@@ -195,7 +195,15 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       await api.register(storageBrowseRoutes(deps.store));
       await api.register(datasetRoutes(datasets));
       await api.register(
-        imageRoutes(new ImageService({ engine: deps.engine, verdicts, tags: new ImageTagRepository(deps.db), log: app.log })),
+        imageRoutes(
+          new ImageService({
+            engine: deps.engine,
+            verdicts,
+            tags: new ImageTagRepository(deps.db),
+            log: app.log,
+            jobImages: () => jobs.imageUse(),
+          }),
+        ),
       );
       await api.register(budgetRoutes(budget));
       await api.register(resourcePoolRoutes(() => pools.list((id) => ({ used: scheduler.used(id), queued: scheduler.queued(id).length }))));

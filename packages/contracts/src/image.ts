@@ -39,6 +39,8 @@ export const EngineImage = z.object({
   sizeBytes: z.int().min(0),
   createdAt: Timestamp,
   check: ImageVerdict,
+  /** How many training jobs (anyone's) name this image or ran it; the Images page can hide those with none. */
+  jobs: z.int().min(0).optional(),
 });
 export type EngineImage = z.infer<typeof EngineImage>;
 

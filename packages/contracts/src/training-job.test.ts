@@ -394,11 +394,17 @@ describe('ListTrainingJobsQuery', () => {
     [{ pageSize: '0' }, 'pageSize'],
     [{ pageSize: '101' }, 'pageSize'],
     [{ status: 'Nope' }, 'status'],
+    [{ latest: '1' }, 'latest'],
   ])('refuses %j on %s', (q, path) => {
     expect(fieldErrorsFromZod(ListTrainingJobsQuery.safeParse(q).error!).map((e) => e.path)).toEqual([path]);
   });
   it('takes the name as a free substring', () => {
     expect(ListTrainingJobsQuery.safeParse({ name: 'lin reg%' }).success).toBe(true);
+  });
+  it('reads latest as the words true and false (a coerced "false" would be true)', () => {
+    expect(ListTrainingJobsQuery.parse({ latest: 'true' }).latest).toBe(true);
+    expect(ListTrainingJobsQuery.parse({ latest: 'false' }).latest).toBe(false);
+    expect(ListTrainingJobsQuery.parse({}).latest).toBeUndefined();
   });
 });
 

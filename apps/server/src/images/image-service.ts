@@ -14,6 +14,8 @@ export interface ImageServiceDeps {
   verdicts: ImageCheckRepository;
   tags: ImageTagRepository;
   log: { error(obj: object, msg: string): void };
+  /** Every job's image (spec reference and the ID it ran), to count each image's jobs; none: not counted. */
+  jobImages?: () => { imageId: string | null; ref: string }[];
 }
 
 /** What the engine says when it cannot reach a registry at all (DNS, refused, timeouts). */
@@ -33,7 +35,16 @@ export class ImageService {
 
   async list(): Promise<EngineImage[]> {
     const images = await this.d.engine.listImages();
-    return images.sort((a, b) => b.created.getTime() - a.created.getTime()).map((i) => this.view(i));
+    const uses = this.d.jobImages?.().map((u) => ({ imageId: u.imageId, tag: normalizeTag(u.ref) }));
+    return images
+      .sort((a, b) => b.created.getTime() - a.created.getTime())
+      .map((i) => {
+        const view = this.view(i);
+        if (!uses) return view;
+        // A job counts once: by the ID it ran, or (not run yet, or its tag moved since) by the tag it names.
+        const tags = new Set(i.repoTags.map((t) => normalizeTag(t)));
+        return { ...view, jobs: uses.filter((u) => u.imageId === i.id || (u.tag !== null && tags.has(u.tag))).length };
+      });
   }
 
   /** Runs the check for an image the engine has; an absent one is a 404 (pull or load it first). */

@@ -141,4 +141,17 @@ describe('versions', () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.json().fields[0].path).toBe('status');
   });
+
+  it('lists one row per name with latest=true, with its version count, and documents the parameter', async () => {
+    const one = (await tc.app.inject({ url: '/api/v1/training-jobs?name=concurrent&latest=true' })).json();
+    expect(one.total).toBe(1);
+    expect(one.items).toEqual([expect.objectContaining({ name: 'concurrent', version: 'V050', versionCount: 50 })]);
+    const bad = await tc.app.inject({ url: '/api/v1/training-jobs?latest=yes' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().fields[0].path).toBe('latest');
+    const doc = (await tc.app.inject({ url: '/api/docs/json' })).json();
+    const get = doc.paths['/api/v1/training-jobs'].get;
+    expect(get.parameters.map((p: { name: string }) => p.name)).toContain('latest');
+    expect(JSON.stringify(get.responses['200'])).toContain('versionCount');
+  });
 });

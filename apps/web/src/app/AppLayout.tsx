@@ -3,6 +3,7 @@ import { AppShell, Burger, Button, Divider, Group, NavLink as MantineNavLink, Te
 import { useDisclosure } from '@mantine/hooks';
 import { NavLink, Outlet } from 'react-router';
 import { LoadingState } from '../ui/states';
+import { DocumentTitle } from './DocumentTitle';
 import { useEndSession, useSignOut } from '../features/auth/api';
 import { useCurrentSession } from '../features/auth/session';
 
@@ -34,6 +35,11 @@ export function AppLayout() {
     ));
   return (
     <AppShell header={{ height: 48 }} navbar={{ width: 200, breakpoint: 'md', collapsed: { mobile: !opened } }} padding="md">
+      <DocumentTitle />
+      {/* Keyboard users skip the header and the sections to the page itself. */}
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
       <AppShell.Header bg="dark.8">
         <Group h="100%" px="md" gap="sm" wrap="nowrap" justify="space-between">
           <Group gap="sm" wrap="nowrap">
@@ -71,7 +77,7 @@ export function AppLayout() {
         {links(ACCOUNT_LINKS)}
         {user.role === 'admin' && links(ADMIN_LINKS)}
       </AppShell.Navbar>
-      <AppShell.Main>
+      <AppShell.Main id="main" tabIndex={-1} style={{ outline: 'none' }}>
         <Suspense fallback={<LoadingState label="Loading page…" />}>
           <Outlet />
         </Suspense>

@@ -1,6 +1,8 @@
 import { lazy, Suspense, type ReactNode } from 'react';
 import { createBrowserRouter, Navigate } from 'react-router';
 import { AppLayout } from './AppLayout';
+import { DocumentTitle, type RouteHandle } from './DocumentTitle';
+import { NotFoundPage } from './NotFoundPage';
 import { TrainingJobsPage } from '../features/training-jobs/list/TrainingJobsPage';
 import { RequireAdmin, RequireSession } from '../features/auth/session';
 import { LoadingState } from '../ui/states';
@@ -14,6 +16,9 @@ const TrainingJobDetailPage = lazy(() =>
 );
 const JobParametersPage = lazy(() =>
   import('../features/job-parameters/JobParametersPage').then((m) => ({ default: m.JobParametersPage })),
+);
+const EditParameterSetPage = lazy(() =>
+  import('../features/job-parameters/EditParameterSetPage').then((m) => ({ default: m.EditParameterSetPage })),
 );
 const DatasetsPage = lazy(() => import('../features/datasets/DatasetsPage').then((m) => ({ default: m.DatasetsPage })));
 const ImagesPage = lazy(() => import('../features/images/ImagesPage').then((m) => ({ default: m.ImagesPage })));
@@ -29,13 +34,21 @@ const AuditLogPage = lazy(() => import('../features/admin/AuditLogPage').then((m
 
 /** The pages outside the console frame (sign-in, setup) wait for their code on their own. */
 function Standalone({ children }: { children: ReactNode }) {
-  return <Suspense fallback={<LoadingState label="Loading page…" />}>{children}</Suspense>;
+  return (
+    <Suspense fallback={<LoadingState label="Loading page…" />}>
+      <DocumentTitle />
+      {children}
+    </Suspense>
+  );
 }
+
+const title = (t: RouteHandle['title']): RouteHandle => ({ title: t });
 
 export function createRouter() {
   return createBrowserRouter([
     {
       path: '/sign-in',
+      handle: title('Sign in'),
       element: (
         <Standalone>
           <SignInPage />
@@ -44,6 +57,7 @@ export function createRouter() {
     },
     {
       path: '/setup',
+      handle: title('Set up'),
       element: (
         <Standalone>
           <SetupPage />
@@ -59,17 +73,23 @@ export function createRouter() {
       ),
       children: [
         { path: '/', element: <Navigate to="/jobs" replace /> },
-        { path: '/jobs', element: <TrainingJobsPage /> },
-        { path: '/jobs/new', element: <CreateTrainingJobPage /> },
-        { path: '/jobs/:name/:version', element: <TrainingJobDetailPage /> },
-        { path: '/job-parameters', element: <JobParametersPage /> },
-        { path: '/notification-topics', element: <NotificationTopicsPage /> },
-        { path: '/datasets', element: <DatasetsPage /> },
-        { path: '/images', element: <ImagesPage /> },
-        { path: '/budget', element: <BudgetPage /> },
-        { path: '/account', element: <AccountPage /> },
+        { path: '/jobs', handle: title('Training Jobs'), element: <TrainingJobsPage /> },
+        { path: '/jobs/new', handle: title('Create Training Job'), element: <CreateTrainingJobPage /> },
+        {
+          path: '/jobs/:name/:version',
+          handle: title((p) => `${p.name ?? ''} ${p.version ?? ''} · Training Jobs`),
+          element: <TrainingJobDetailPage />,
+        },
+        { path: '/job-parameters', handle: title('Job Parameters'), element: <JobParametersPage /> },
+        { path: '/job-parameters/:name/edit', handle: title('Edit Job Parameters'), element: <EditParameterSetPage /> },
+        { path: '/notification-topics', handle: title('Notification Topics'), element: <NotificationTopicsPage /> },
+        { path: '/datasets', handle: title('Data Management'), element: <DatasetsPage /> },
+        { path: '/images', handle: title('Images'), element: <ImagesPage /> },
+        { path: '/budget', handle: title('Budget'), element: <BudgetPage /> },
+        { path: '/account', handle: title('Account'), element: <AccountPage /> },
         {
           path: '/admin/users',
+          handle: title('Users'),
           element: (
             <RequireAdmin>
               <UsersPage />
@@ -78,13 +98,14 @@ export function createRouter() {
         },
         {
           path: '/admin/audit-log',
+          handle: title('Audit log'),
           element: (
             <RequireAdmin>
               <AuditLogPage />
             </RequireAdmin>
           ),
         },
-        { path: '*', element: <Navigate to="/jobs" replace /> },
+        { path: '*', handle: title('Page not found'), element: <NotFoundPage /> },
       ],
     },
   ]);

@@ -3,9 +3,10 @@ import { formatBytes, formatDuration, formatSeconds } from './format';
 
 describe('formatSeconds', () => {
   it.each([
-    [0, '0s'],
-    [45, '45s'],
-    [59.9, '59s'],
+    [0, '0.0s'],
+    [0.42, '0.4s'],
+    [45, '45.0s'],
+    [59.99, '59.9s'],
     [60, '1m 00s'],
     [187, '3m 07s'],
     [3599, '59m 59s'],
@@ -13,7 +14,7 @@ describe('formatSeconds', () => {
     [7500, '2h 05m'],
     [86400, '1d 0h'],
     [3 * 86400 + 4 * 3600 + 59, '3d 4h'],
-    [-5, '0s'],
+    [-5, '0.0s'],
   ])('%s s → %s', (seconds, expected) => {
     expect(formatSeconds(seconds)).toBe(expected);
   });
@@ -34,8 +35,13 @@ describe('formatDuration', () => {
     expect(formatDuration(start, null, new Date('2025-11-28T12:05:00Z'))).toBe('2h 05m');
   });
 
+  it('shows a job shorter than a minute in seconds with a decimal, not 0s', () => {
+    expect(formatDuration(start, '2025-11-28T10:00:00.700Z')).toBe('0.7s');
+    expect(formatDuration(start, '2025-11-28T10:00:12.345Z')).toBe('12.3s');
+  });
+
   it('never goes negative when clocks disagree', () => {
-    expect(formatDuration(start, '2025-11-28T09:59:58Z')).toBe('0s');
+    expect(formatDuration(start, '2025-11-28T09:59:58Z')).toBe('0.0s');
   });
 
   it('is a dash for unparseable timestamps', () => {

@@ -1,5 +1,5 @@
 /**
- * Human-readable duration between two instants, as job lists show it: `45s`, `3m 07s`,
+ * Human-readable duration between two instants, as job lists show it: `4.2s`, `45.0s`, `3m 07s`,
  * `2h 05m`, `3d 4h`. A job that has not started yet has no duration (`—`); a running one
  * is measured up to `now`.
  */
@@ -8,11 +8,14 @@ export function formatDuration(startedAt: string | null | undefined, endedAt: st
   const start = Date.parse(startedAt);
   const end = endedAt ? Date.parse(endedAt) : now.getTime();
   if (Number.isNaN(start) || Number.isNaN(end)) return '—';
-  return formatSeconds(Math.max(0, Math.floor((end - start) / 1000)));
+  return formatSeconds(Math.max(0, (end - start) / 1000));
 }
 
+/** Under a minute with tenths (`0.4s`, not `0s`: a short job took some time); whole units above. */
 export function formatSeconds(total: number): string {
-  const s = Math.max(0, Math.floor(total));
+  const t = Math.max(0, total);
+  if (t < 60) return `${(Math.floor(t * 10) / 10).toFixed(1)}s`;
+  const s = Math.floor(t);
   const days = Math.floor(s / 86400);
   const hours = Math.floor((s % 86400) / 3600);
   const minutes = Math.floor((s % 3600) / 60);
@@ -20,8 +23,7 @@ export function formatSeconds(total: number): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   if (days > 0) return `${days}d ${hours}h`;
   if (hours > 0) return `${hours}h ${pad(minutes)}m`;
-  if (minutes > 0) return `${minutes}m ${pad(seconds)}s`;
-  return `${seconds}s`;
+  return `${minutes}m ${pad(seconds)}s`;
 }
 
 /** Local date and time, `2025-11-28 16:20:05`; the raw value if it is not a date. */

@@ -1,10 +1,12 @@
 import { useState } from 'react';
-import { Badge, Code, Group, Pagination, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Badge, Code, Group, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import type { AuditEntry } from '@tc/contracts';
 import { formatDateTime } from '../../lib/format';
 import { EmptyState, ErrorState, LoadingState } from '../../ui/states';
+import { Pager } from '../../ui/Pager';
 import { useAuditLog } from './api';
+import { describeAction } from './audit-actions';
 
 export const AUDIT_PAGE_SIZE = 50;
 
@@ -14,7 +16,6 @@ export function AuditLogPage() {
   const [page, setPage] = useState(1);
   const [username] = useDebouncedValue(filter.trim(), 300);
   const log = useAuditLog(username, page, AUDIT_PAGE_SIZE);
-  const pages = log.data ? Math.max(1, Math.ceil(log.data.total / AUDIT_PAGE_SIZE)) : 1;
 
   return (
     <Stack component="section" aria-labelledby="audit-log-heading" gap="md">
@@ -57,18 +58,7 @@ export function AuditLogPage() {
             </Text>
           )}
           <AuditTable entries={log.data.items} />
-          {pages > 1 && (
-            <Group justify="flex-end">
-              <Pagination
-                total={pages}
-                value={page}
-                onChange={setPage}
-                aria-label="Pages"
-                getItemProps={(p) => ({ 'aria-label': `Page ${p}` })}
-                getControlProps={(c) => ({ 'aria-label': `${c[0]!.toUpperCase()}${c.slice(1)} page` })}
-              />
-            </Group>
-          )}
+          <Pager page={page} total={log.data.total} pageSize={AUDIT_PAGE_SIZE} onChange={setPage} />
         </>
       )}
     </Stack>
@@ -103,7 +93,11 @@ function AuditTable({ entries }: { entries: AuditEntry[] }) {
                 )}
               </Table.Td>
               <Table.Td>
-                <Code>{e.action}</Code>
+                {/* What it did in words first; the route stays beside it for whoever greps the API. */}
+                <Stack gap={2} align="flex-start">
+                  {describeAction(e) && <Text size="sm">{describeAction(e)}</Text>}
+                  <Code>{e.action}</Code>
+                </Stack>
               </Table.Td>
               <Table.Td style={{ wordBreak: 'break-all' }}>{e.target}</Table.Td>
               <Table.Td>

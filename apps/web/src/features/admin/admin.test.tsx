@@ -136,7 +136,13 @@ describe('AuditLogPage', () => {
         .map((th) => th.textContent),
     ).toEqual(['Time', 'User', 'Action', 'Target', 'Status', 'IP']);
     const first = within(table).getAllByRole('row')[1]!;
-    expect(cells(first).slice(1)).toEqual(['bob', 'POST /api/v1/auth/tokens', '/api/v1/auth/tokens (name nightly)', '201', '127.0.0.1']);
+    expect(cells(first).slice(1)).toEqual([
+      'bob',
+      'Created API token nightlyPOST /api/v1/auth/tokens',
+      '/api/v1/auth/tokens (name nightly)',
+      '201',
+      '127.0.0.1',
+    ]);
 
     fireEvent.click(screen.getByRole('button', { name: 'Page 2' }));
     await waitFor(() => expect(within(screen.getByRole('table', { name: 'Audit log' })).getAllByRole('row')).toHaveLength(2));

@@ -56,7 +56,7 @@ describe('BudgetPage', () => {
     const rows = within(all).getAllByRole('row').slice(1);
     expect(within(rows[1]!).getByText('Deleted')).toBeTruthy();
     expect(within(rows[1]!).getAllByRole('cell').at(-1)!.textContent).toBe('4.00');
-    expect(within(rows[0]!).getAllByRole('cell')[4]!.textContent).toBe('3s');
+    expect(within(rows[0]!).getAllByRole('cell')[4]!.textContent).toBe('3.0s');
   });
 
   it('says unlimited without a budget, and shows empty and error states', async () => {

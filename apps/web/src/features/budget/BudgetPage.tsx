@@ -1,9 +1,10 @@
 import { useState } from 'react';
-import { Alert, Badge, Button, Card, Group, Progress, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Badge, Card, Progress, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import type { Budget, JobConsumption } from '@tc/contracts';
 import { Link } from 'react-router';
 import { formatDateTime, formatSeconds } from '../../lib/format';
 import { StatusBadge } from '../../ui/StatusBadge';
+import { Pager } from '../../ui/Pager';
 import { EmptyState, ErrorState, LoadingState } from '../../ui/states';
 import { useBudget, useBudgetJobs } from './api';
 
@@ -70,51 +71,54 @@ function Summary({ b }: { b: Budget }) {
 
 function ConsumptionTable({ label, items }: { label: string; items: JobConsumption[] }) {
   return (
-    <Table aria-label={label} striped verticalSpacing="xs">
-      <Table.Thead>
-        <Table.Tr>
-          <Table.Th>Job</Table.Th>
-          <Table.Th>Status</Table.Th>
-          <Table.Th>Flavor × nodes</Table.Th>
-          <Table.Th>Started</Table.Th>
-          <Table.Th>Run time</Table.Th>
-          <Table.Th>Core-hours</Table.Th>
-        </Table.Tr>
-      </Table.Thead>
-      <Table.Tbody>
-        {items.map((j) => (
-          <Table.Tr key={`${j.name}-${j.version}-${j.startedAt}`}>
-            <Table.Td>
-              {j.status ? (
-                <Link to={`/jobs/${encodeURIComponent(j.name)}/${j.version}`}>
-                  {j.name} {j.version}
-                </Link>
-              ) : (
-                `${j.name} ${j.version}`
-              )}
-            </Table.Td>
-            <Table.Td>
-              {j.status ? (
-                <StatusBadge status={j.status} />
-              ) : (
-                <Badge color="gray" variant="outline" style={{ textTransform: 'none' }}>
-                  Deleted
-                </Badge>
-              )}
-            </Table.Td>
-            <Table.Td>
-              {j.flavor} × {j.nodes}
-              <Text size="xs" c="dimmed">
-                {j.vcpus} vCPU{j.gpus ? `, ${j.gpus} GPU` : ''} per node
-              </Text>
-            </Table.Td>
-            <Table.Td>{formatDateTime(j.startedAt)}</Table.Td>
-            <Table.Td>{formatSeconds(j.hours * 3600)}</Table.Td>
-            <Table.Td>{formatCoreHours(j.coreHours)}</Table.Td>
+    // A phone scrolls the table, not the page.
+    <Table.ScrollContainer minWidth={640}>
+      <Table aria-label={label} striped verticalSpacing="xs">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Job</Table.Th>
+            <Table.Th>Status</Table.Th>
+            <Table.Th>Flavor × nodes</Table.Th>
+            <Table.Th>Started</Table.Th>
+            <Table.Th>Run time</Table.Th>
+            <Table.Th>Core-hours</Table.Th>
           </Table.Tr>
-        ))}
-      </Table.Tbody>
-    </Table>
+        </Table.Thead>
+        <Table.Tbody>
+          {items.map((j) => (
+            <Table.Tr key={`${j.name}-${j.version}-${j.startedAt}`}>
+              <Table.Td>
+                {j.status ? (
+                  <Link to={`/jobs/${encodeURIComponent(j.name)}/${j.version}`}>
+                    {j.name} {j.version}
+                  </Link>
+                ) : (
+                  `${j.name} ${j.version}`
+                )}
+              </Table.Td>
+              <Table.Td>
+                {j.status ? (
+                  <StatusBadge status={j.status} />
+                ) : (
+                  <Badge color="gray" variant="outline" style={{ textTransform: 'none' }}>
+                    Deleted
+                  </Badge>
+                )}
+              </Table.Td>
+              <Table.Td>
+                {j.flavor} × {j.nodes}
+                <Text size="xs" c="dimmed">
+                  {j.vcpus} vCPU{j.gpus ? `, ${j.gpus} GPU` : ''} per node
+                </Text>
+              </Table.Td>
+              <Table.Td>{formatDateTime(j.startedAt)}</Table.Td>
+              <Table.Td>{formatSeconds(j.hours * 3600)}</Table.Td>
+              <Table.Td>{formatCoreHours(j.coreHours)}</Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Table.ScrollContainer>
   );
 }
 
@@ -131,21 +135,10 @@ function AllJobs() {
       </EmptyState>
     );
   }
-  const pages = Math.max(1, Math.ceil(jobs.data.total / PAGE_SIZE));
   return (
     <Stack gap="xs">
       <ConsumptionTable label="Consumption per job" items={jobs.data.items} />
-      <Group gap="xs">
-        <Button size="xs" variant="default" disabled={page <= 1} onClick={() => setPage(page - 1)}>
-          Previous
-        </Button>
-        <Text size="sm">
-          Page {page} of {pages}
-        </Text>
-        <Button size="xs" variant="default" disabled={page >= pages} onClick={() => setPage(page + 1)}>
-          Next
-        </Button>
-      </Group>
+      <Pager page={page} total={jobs.data.total} pageSize={PAGE_SIZE} onChange={setPage} />
     </Stack>
   );
 }

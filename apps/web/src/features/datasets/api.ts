@@ -1,7 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { CreateDatasetRequest, Dataset, DatasetFilePage, DatasetList } from '@tc/contracts';
 import { api } from '../../api/client';
-import { catalogKeys } from '../../api/catalog';
 
 export const datasetKeys = {
   all: ['datasets'] as const,
@@ -24,10 +23,10 @@ export function useDatasetFiles(name: string, version: string, after: string) {
   });
 }
 
+/** The wizard's dataset picker reads the same list, so this refreshes it too. */
 function useInvalidate() {
   const qc = useQueryClient();
-  return () =>
-    Promise.all([qc.invalidateQueries({ queryKey: datasetKeys.all }), qc.invalidateQueries({ queryKey: catalogKeys.datasets() })]);
+  return () => qc.invalidateQueries({ queryKey: datasetKeys.all });
 }
 
 export function useCreateDataset() {

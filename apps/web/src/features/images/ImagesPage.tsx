@@ -1,6 +1,22 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { Alert, Badge, Button, Card, Code, Group, Input, Progress, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Code,
+  Group,
+  Input,
+  Progress,
+  SimpleGrid,
+  Stack,
+  Switch,
+  Table,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { ImageRef, type EngineImage, type ImageVerdict, type LoadedImages } from '@tc/contracts';
 import { ApiRequestError } from '../../api/client';
 import { formatBytes, formatDateTime } from '../../lib/format';
@@ -228,57 +244,61 @@ function ImageTable({ items }: { items: EngineImage[] }) {
           {check.error.message}
         </Alert>
       )}
-      <Table aria-label="Images" striped verticalSpacing="xs">
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>Repository : tag</Table.Th>
-            <Table.Th>Image ID</Table.Th>
-            <Table.Th>Size</Table.Th>
-            <Table.Th>Created</Table.Th>
-            <Table.Th>Check (default user UID 1101)</Table.Th>
-            <Table.Th>Actions</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {items.map((i) => {
-            const ref = i.repoTags[0] ?? i.id;
-            return (
-              <Table.Tr key={i.id}>
-                <Table.Td>
-                  {i.repoTags.length ? (
-                    i.repoTags.map((t) => <div key={t}>{t}</div>)
-                  ) : (
-                    <Text size="sm" c="dimmed">
-                      (untagged)
+      <Table.ScrollContainer minWidth={820}>
+        <Table aria-label="Images" striped verticalSpacing="xs">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Repository : tag</Table.Th>
+              <Table.Th>Image ID</Table.Th>
+              <Table.Th>Size</Table.Th>
+              <Table.Th>Created</Table.Th>
+              <Table.Th>Check (default user UID 1101)</Table.Th>
+              <Table.Th>Jobs</Table.Th>
+              <Table.Th>Actions</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {items.map((i) => {
+              const ref = i.repoTags[0] ?? i.id;
+              return (
+                <Table.Tr key={i.id}>
+                  <Table.Td>
+                    {i.repoTags.length ? (
+                      i.repoTags.map((t) => <div key={t}>{t}</div>)
+                    ) : (
+                      <Text size="sm" c="dimmed">
+                        (untagged)
+                      </Text>
+                    )}
+                  </Table.Td>
+                  <Table.Td>
+                    <Text size="xs" ff="monospace" title={i.id}>
+                      {i.id.replace(/^sha256:/, '').slice(0, 12)}
                     </Text>
-                  )}
-                </Table.Td>
-                <Table.Td>
-                  <Text size="xs" ff="monospace" title={i.id}>
-                    {i.id.replace(/^sha256:/, '').slice(0, 12)}
-                  </Text>
-                </Table.Td>
-                <Table.Td>{formatBytes(i.sizeBytes)}</Table.Td>
-                <Table.Td>{formatDateTime(i.createdAt)}</Table.Td>
-                <Table.Td>
-                  <Verdict check={i.check} />
-                </Table.Td>
-                <Table.Td>
-                  <Button
-                    size="xs"
-                    variant="default"
-                    aria-label={`Check ${imageName(i)}`}
-                    loading={check.isPending && check.variables === ref}
-                    onClick={() => check.mutate(ref)}
-                  >
-                    Check
-                  </Button>
-                </Table.Td>
-              </Table.Tr>
-            );
-          })}
-        </Table.Tbody>
-      </Table>
+                  </Table.Td>
+                  <Table.Td>{formatBytes(i.sizeBytes)}</Table.Td>
+                  <Table.Td>{formatDateTime(i.createdAt)}</Table.Td>
+                  <Table.Td>
+                    <Verdict check={i.check} />
+                  </Table.Td>
+                  <Table.Td>{i.jobs ?? '—'}</Table.Td>
+                  <Table.Td>
+                    <Button
+                      size="xs"
+                      variant="default"
+                      aria-label={`Check ${imageName(i)}`}
+                      loading={check.isPending && check.variables === ref}
+                      onClick={() => check.mutate(ref)}
+                    >
+                      Check
+                    </Button>
+                  </Table.Td>
+                </Table.Tr>
+              );
+            })}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
     </Stack>
   );
 }
@@ -286,6 +306,14 @@ function ImageTable({ items }: { items: EngineImage[] }) {
 /** The engine's images with their UID 1101 verdicts, and the two ways to add one. */
 export function ImagesPage() {
   const images = useImages();
+  const [filter, setFilter] = useState('');
+  const [usedOnly, setUsedOnly] = useState(false);
+  const term = filter.trim().toLowerCase();
+  const shown = (images.data?.items ?? []).filter(
+    (i) =>
+      (!usedOnly || (i.jobs ?? 0) > 0) &&
+      (term === '' || i.repoTags.some((t) => t.toLowerCase().includes(term)) || i.id.replace(/^sha256:/, '').startsWith(term)),
+  );
   return (
     <Stack gap="md">
       <div>
@@ -309,6 +337,20 @@ export function ImagesPage() {
           Refresh
         </Button>
       </Group>
+      <Group gap="md" align="flex-end" wrap="wrap">
+        <TextInput
+          label="Filter by name"
+          type="search"
+          placeholder="part of a repository or tag"
+          value={filter}
+          onChange={(e) => setFilter(e.currentTarget.value)}
+          autoComplete="off"
+          spellCheck={false}
+          w={280}
+          maw="100%"
+        />
+        <Switch label="Only images that jobs use" checked={usedOnly} onChange={(e) => setUsedOnly(e.currentTarget.checked)} mb={8} />
+      </Group>
       {images.isPending ? (
         <LoadingState label="Loading images…" />
       ) : images.isError ? (
@@ -317,8 +359,12 @@ export function ImagesPage() {
         <EmptyState title="No images on the engine yet">
           <Text size="sm">Pull one by reference or upload a tarball above.</Text>
         </EmptyState>
+      ) : shown.length === 0 ? (
+        <EmptyState title="No image matches" testId="no-matching-images">
+          <Text size="sm">{images.data.items.length} image(s) on the engine; change the filter to see them.</Text>
+        </EmptyState>
       ) : (
-        <ImageTable items={images.data.items} />
+        <ImageTable items={shown} />
       )}
     </Stack>
   );

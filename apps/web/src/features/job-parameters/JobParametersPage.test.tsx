@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { MemoryRouter } from 'react-router';
-import type { TrainingJobConfig } from '@tc/contracts';
+import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import type { ResourcePoolList, TrainingJobConfig } from '@tc/contracts';
+import { json, renderPage, routeFetch } from '../../test-utils';
+import { EditParameterSetPage } from './EditParameterSetPage';
 import { JobParametersPage } from './JobParametersPage';
 
-// The page over a fake API at the fetch boundary; client, hooks and page are the real code.
+// The pages over a fake API at the fetch boundary; client, hooks and pages are the real code.
 
 const config: TrainingJobConfig = {
   name: 'linreg-params',
@@ -22,32 +22,22 @@ const config: TrainingJobConfig = {
   updatedAt: '2025-11-28T10:00:00.000Z',
 };
 
-type Call = { method: string; url: string; body: unknown };
+const pools: ResourcePoolList = {
+  items: [
+    {
+      id: 'public',
+      name: 'Public resource pool (this host)',
+      types: ['CPU'],
+      flavors: [{ id: 'cpu.1u2g', type: 'CPU', vcpus: 1, memoryGiB: 2, gpus: 0 }],
+      capacity: { vcpus: 2, memoryGiB: 8, gpus: 0 },
+      free: { vcpus: 2, memoryGiB: 8, gpus: 0 },
+      queued: 0,
+    },
+  ],
+};
 
-function fakeApi(handle: (call: Call) => { status: number; body?: unknown }) {
-  const calls: Call[] = [];
-  vi.stubGlobal(
-    'fetch',
-    vi.fn<typeof fetch>(async (input, init) => {
-      const call = { method: init?.method ?? 'GET', url: String(input), body: init?.body ? JSON.parse(String(init.body)) : undefined };
-      calls.push(call);
-      const r = handle(call);
-      return new Response(r.body === undefined ? null : JSON.stringify(r.body), { status: r.status });
-    }),
-  );
-  return calls;
-}
-
-function renderPage() {
-  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  return render(
-    <QueryClientProvider client={client}>
-      <MemoryRouter>
-        <JobParametersPage />
-      </MemoryRouter>
-    </QueryClientProvider>,
-  );
-}
+const emptyList = () => json({ items: [], total: 0 });
+const next = () => fireEvent.click(screen.getByRole('button', { name: 'Next' }));
 
 afterEach(() => {
   cleanup();
@@ -55,9 +45,9 @@ afterEach(() => {
 });
 
 describe('JobParametersPage', () => {
-  it('lists saved sets with a link that starts the wizard from one', async () => {
-    fakeApi(() => ({ status: 200, body: { items: [config], total: 1 } }));
-    renderPage();
+  it('lists saved sets with links that start the wizard from one and edit it in the wizard', async () => {
+    routeFetch({ 'GET /api/v1/training-job-configs': () => json({ items: [config], total: 1 }) });
+    renderPage(<JobParametersPage />);
     const table = await screen.findByRole('table', { name: 'Job parameters' });
     const cells = within(within(table).getAllByRole('row')[1]!)
       .getAllByRole('cell')
@@ -70,45 +60,78 @@ describe('JobParametersPage', () => {
       'linreg-demo V001',
       expect.any(String),
     ]);
-    expect(within(table).getByRole('link', { name: 'Create job' }).getAttribute('href')).toBe('/jobs/new?config=linreg-params');
+    expect(within(table).getByRole('link', { name: 'Create job from linreg-params' }).getAttribute('href')).toBe(
+      '/jobs/new?config=linreg-params',
+    );
+    expect(within(table).getByRole('link', { name: 'Edit linreg-params' }).getAttribute('href')).toBe('/job-parameters/linreg-params/edit');
+    // No JSON editor any more: parameters are edited with the wizard's own fields.
+    expect(screen.queryByLabelText('Parameters (JSON)')).toBeNull();
   });
 
   it('deletes after a confirmation', async () => {
     let items = [config];
-    const calls = fakeApi((c) => {
-      if (c.method === 'DELETE') {
+    const calls = routeFetch({
+      'GET /api/v1/training-job-configs': () => json({ items, total: items.length }),
+      'DELETE /api/v1/training-job-configs/linreg-params': () => {
         items = [];
-        return { status: 204 };
-      }
-      return { status: 200, body: { items, total: items.length } };
+        return new Response(null, { status: 204 });
+      },
     });
-    renderPage();
-    fireEvent.click(await screen.findByRole('button', { name: 'Delete' }));
-    fireEvent.click(screen.getByRole('button', { name: 'Delete linreg-params' }));
+    renderPage(<JobParametersPage />);
+    fireEvent.click(await screen.findByRole('button', { name: 'Delete linreg-params' }));
+    const dialog = await screen.findByRole('dialog');
+    expect(calls.some((c) => c.method === 'DELETE')).toBe(false);
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Delete' }));
     expect(await screen.findByRole('heading', { name: 'No saved job parameters yet' })).toBeTruthy();
     expect(calls.find((c) => c.method === 'DELETE')?.url).toBe('/api/v1/training-job-configs/linreg-params');
   });
+});
 
-  it('edits the description and parameters, refusing what the contract refuses before sending', async () => {
-    const calls = fakeApi((c) =>
-      c.method === 'PUT' ? { status: 200, body: config } : { status: 200, body: { items: [config], total: 1 } },
-    );
-    renderPage();
-    fireEvent.click(await screen.findByRole('button', { name: 'Edit' }));
-    const form = screen.getByRole('form', { name: 'Edit linreg-params' });
-    const params = within(form).getByLabelText('Parameters (JSON)');
-    fireEvent.change(params, { target: { value: JSON.stringify({ ...config.parameters, trainOutput: 'http://nope/' }) } });
-    fireEvent.click(within(form).getByRole('button', { name: 'Save' }));
-    expect((await within(form).findByRole('alert')).textContent).toContain('parameters.trainOutput');
+describe('EditParameterSetPage', () => {
+  it('edits a set in the wizard’s steps with its name fixed, refusing what the contract refuses before sending', async () => {
+    const calls = routeFetch({
+      'GET /api/v1/training-job-configs/linreg-params': () => json(config),
+      'PUT /api/v1/training-job-configs/linreg-params': () => json(config),
+      'GET /api/v1/training-job-configs': () => json({ items: [config], total: 1 }),
+      'GET /api/v1/notification-topics': emptyList,
+      'GET /api/v1/datasets': emptyList,
+      'GET /api/v1/images': emptyList,
+      'GET /api/v1/resource-pools': () => json(pools),
+      'GET /api/v1/storage/buckets/demo/objects': () =>
+        json({ bucket: 'demo', prefix: 'output/', path: 'obs://demo/output/', folders: [], objects: [] }),
+    });
+    renderPage(<EditParameterSetPage />, { url: '/job-parameters/linreg-params/edit', path: '/job-parameters/:name/edit' });
+
+    const name = (await screen.findByRole('textbox', { name: 'Name' })) as HTMLInputElement;
+    expect(name.value).toBe('linreg-params');
+    expect(name.readOnly).toBe(true);
+    fireEvent.change(screen.getByRole('textbox', { name: 'Description' }), { target: { value: 'thirty epochs' } });
+    next();
+
+    const output = (await screen.findByRole('textbox', { name: 'Training Output Path' })) as HTMLInputElement;
+    expect(output.value).toBe('obs://demo/output/');
+    // The data folder itself as output: the create request's cross-field rule speaks, on its field.
+    fireEvent.change(output, { target: { value: 'obs://demo/data/' } });
+    next();
+    await waitFor(() => expect(output.getAttribute('aria-invalid')).toBe('true'));
     expect(calls.some((c) => c.method === 'PUT')).toBe(false);
 
-    fireEvent.change(within(form).getByLabelText('Description'), { target: { value: 'thirty epochs' } });
-    fireEvent.change(params, { target: { value: JSON.stringify({ ...config.parameters, env: [{ name: 'EPOCHS', value: '30' }] }) } });
-    fireEvent.click(within(form).getByRole('button', { name: 'Save' }));
+    fireEvent.change(output, { target: { value: 'obs://demo/output/thirty/' } });
+    fireEvent.change(screen.getByLabelText('Environment Variable 1 value'), { target: { value: '30' } });
+    next();
+    await screen.findByRole('region', { name: 'Resources' });
+    next();
+    await screen.findByRole('region', { name: 'Notification' });
+    expect(screen.queryByRole('checkbox', { name: 'Save Training Parameters' })).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+
     await waitFor(() => expect(calls.some((c) => c.method === 'PUT')).toBe(true));
-    expect(calls.find((c) => c.method === 'PUT')).toMatchObject({
-      url: '/api/v1/training-job-configs/linreg-params',
-      body: { description: 'thirty epochs', parameters: { env: [{ name: 'EPOCHS', value: '30' }] } },
+    const put = calls.find((c) => c.method === 'PUT')!;
+    expect(put.body).toMatchObject({
+      description: 'thirty epochs',
+      parameters: { trainOutput: 'obs://demo/output/thirty/', env: [{ name: 'EPOCHS', value: '30' }] },
     });
+    expect(put.body).not.toHaveProperty('parameters.name');
+    expect(put.body).not.toHaveProperty('parameters.saveConfig');
   });
 });

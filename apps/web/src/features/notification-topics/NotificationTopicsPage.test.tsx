@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import type { NotificationDelivery, NotificationTopic } from '@tc/contracts';
+import { renderPage as renderAt } from '../../test-utils';
 import { NotificationTopicsPage } from './NotificationTopicsPage';
 
 const topic: NotificationTopic = {
@@ -43,14 +43,7 @@ function fakeApi(handle: (call: Call) => { status: number; body?: unknown }) {
   return calls;
 }
 
-function renderPage() {
-  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  return render(
-    <QueryClientProvider client={client}>
-      <NotificationTopicsPage />
-    </QueryClientProvider>,
-  );
-}
+const renderPage = () => renderAt(<NotificationTopicsPage />);
 
 afterEach(() => {
   cleanup();
@@ -69,12 +62,17 @@ describe('NotificationTopicsPage', () => {
     });
     renderPage();
     const form = screen.getByRole('form', { name: 'Create topic' });
-    fireEvent.change(within(form).getByLabelText('Topic name'), { target: { value: 'ops' } });
-    fireEvent.change(within(form).getByLabelText('Webhook URL (optional)'), { target: { value: 'https://hooks.example.com/a' } });
+    fireEvent.change(within(form).getByRole('textbox', { name: 'Topic name' }), { target: { value: 'ops' } });
+    fireEvent.change(within(form).getByRole('textbox', { name: 'Webhook URL (optional)' }), {
+      target: { value: 'https://hooks.example.com/a' },
+    });
     fireEvent.click(within(form).getByRole('button', { name: 'Create topic' }));
 
-    const secret = await screen.findByRole('alert', { name: 'Signing secret of ops' });
+    // Shown once, as information: not in an error-coloured alert.
+    const secret = await screen.findByRole('status', { name: 'Signing secret of ops' });
     expect(secret.textContent).toContain('tcwh_s3cret');
+    expect(secret.getAttribute('style') ?? '').not.toContain('red');
+    expect(screen.queryByRole('alert')).toBeNull();
     expect(calls.find((c) => c.method === 'POST')?.body).toEqual({ name: 'ops', subscriptions: [{ url: 'https://hooks.example.com/a' }] });
     expect(await screen.findByRole('heading', { name: 'ops' })).toBeTruthy();
     fireEvent.click(within(secret).getByRole('button', { name: 'I have saved it' }));
@@ -85,9 +83,12 @@ describe('NotificationTopicsPage', () => {
     const calls = fakeApi(() => ({ status: 200, body: { items: [topic], total: 1 } }));
     renderPage();
     const add = await screen.findByRole('form', { name: 'Add a subscription to ops' });
-    fireEvent.change(within(add).getByLabelText('Webhook URL'), { target: { value: 'ftp://example.com/' } });
+    const url = within(add).getByRole('textbox', { name: 'Webhook URL' });
+    fireEvent.change(url, { target: { value: 'ftp://example.com/' } });
     fireEvent.submit(add);
-    expect((await screen.findByRole('alert')).textContent).toContain('url: URL must start with http:// or https://');
+    // The contract's message, on the field it names.
+    expect(await within(add).findByText('URL must start with http:// or https://')).toBeTruthy();
+    expect(url.getAttribute('aria-invalid')).toBe('true');
     expect(calls.filter((c) => c.method === 'POST')).toEqual([]);
   });
 
@@ -98,7 +99,9 @@ describe('NotificationTopicsPage', () => {
       return { status: 200, body: { items: [topic], total: 1 } };
     });
     renderPage();
-    fireEvent.click(await screen.findByRole('button', { name: 'Remove' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'Remove https://hooks.example.com/a from ops' }));
+    fireEvent.click(within(await screen.findByRole('dialog')).getByRole('button', { name: 'Remove' }));
+    await waitFor(() => expect(calls.some((c) => c.method === 'DELETE')).toBe(true));
     fireEvent.click(screen.getByRole('button', { name: 'Deliveries' }));
     const table = await screen.findByRole('table', { name: 'Deliveries of ops' });
     expect(table.textContent).toContain('HTTP 500');
@@ -113,10 +116,10 @@ describe('NotificationTopicsPage', () => {
         : { status: 200, body: { items: [topic], total: 1 } },
     );
     renderPage();
-    fireEvent.click(await screen.findByRole('button', { name: 'Rotate secret' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'Rotate the secret of ops' }));
     expect(calls.filter((c) => c.method === 'POST')).toEqual([]);
-    fireEvent.click(screen.getByRole('button', { name: 'Rotate now' }));
-    expect((await screen.findByRole('alert', { name: 'Signing secret of ops' })).textContent).toContain('tcwh_new');
+    fireEvent.click(within(await screen.findByRole('dialog')).getByRole('button', { name: 'Rotate now' }));
+    expect((await screen.findByRole('status', { name: 'Signing secret of ops' })).textContent).toContain('tcwh_new');
     expect(calls.find((c) => c.method === 'POST')?.url).toBe('/api/v1/notification-topics/ops/secret');
   });
 });

@@ -11,7 +11,7 @@ import { api } from '../../api/client';
 
 export const topicKeys = {
   all: ['notification-topics'] as const,
-  list: (name: string) => [...topicKeys.all, 'list', name] as const,
+  list: (params: TopicListParams) => [...topicKeys.all, 'list', params] as const,
   deliveries: (topic: string) => [...topicKeys.all, 'deliveries', topic] as const,
 };
 
@@ -20,10 +20,20 @@ const path = (name: string) => `/notification-topics/${encodeURIComponent(name)}
 /** While deliveries are pending the list refreshes, so retries can be watched as they happen. */
 export const DELIVERIES_POLL_MS = 2000;
 
-export function useNotificationTopics(name: string) {
+export interface TopicListParams {
+  name?: string;
+  page?: number;
+  pageSize?: number;
+}
+
+/** What the wizard's Topic picker offers: the first page the API gives at its largest size. */
+export const TOPIC_OPTIONS: TopicListParams = { pageSize: 100 };
+
+/** The page's list and the wizard's picker alike: one key family, so a change refreshes both. */
+export function useNotificationTopics(params: TopicListParams = TOPIC_OPTIONS) {
   return useQuery({
-    queryKey: topicKeys.list(name),
-    queryFn: ({ signal }) => api.get<NotificationTopicList>('/notification-topics', { query: { name, pageSize: 100 }, signal }),
+    queryKey: topicKeys.list(params),
+    queryFn: ({ signal }) => api.get<NotificationTopicList>('/notification-topics', { query: { ...params }, signal }),
     placeholderData: (previous) => previous,
   });
 }

@@ -3,9 +3,7 @@ import { Anchor, Breadcrumbs, Button, Group, Modal, NavLink, ScrollArea, Stack, 
 import { FolderPrefix, formatObjectPath, parseObjectPath } from '@tc/contracts';
 import { ErrorState, LoadingState } from '../../ui/states';
 import { formatBytes } from '../../lib/format';
-import { useBuckets } from './hooks/useBuckets';
-import { useCreateFolder } from './hooks/useCreateFolder';
-import { useStorageListing } from './hooks/useStorageListing';
+import { useBuckets, useCreateFolder, useStorageListing } from './api';
 
 interface Location {
   bucket: string | null;
@@ -117,7 +115,7 @@ function Browser({ initial, onSelect, onCancel }: { initial: Location; onSelect:
             ))}
             {listing.data.objects.map((o) => (
               <li key={o.key}>
-                <NavLink component="div" label={o.name} description={formatBytes(o.size)} disabled />
+                <NavLink component="div" label={o.name} description={formatBytes(o.size)} disabled aria-disabled />
               </li>
             ))}
           </ul>

@@ -3,7 +3,7 @@ import { Anchor, Breadcrumbs, Group, Table, Text } from '@mantine/core';
 import { isTerminal, parseObjectPath, type JobStatus } from '@tc/contracts';
 import { formatBytes } from '../../../lib/format';
 import { EmptyState, ErrorState, LoadingState } from '../../../ui/states';
-import { useStorageListing } from '../../storage/hooks/useStorageListing';
+import { useStorageListing } from '../../storage/api';
 
 /** The Training Output Path, browsable below its root; read again when the job ends. */
 export function OutputFiles({ path, status }: { path: string; status: JobStatus }) {

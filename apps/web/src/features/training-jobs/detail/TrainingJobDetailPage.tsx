@@ -1,12 +1,13 @@
-import { Alert, Anchor, Breadcrumbs, Group, Paper, SimpleGrid, Stack, Tabs, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Breadcrumbs, Group, Paper, Select, SimpleGrid, Stack, Tabs, Text, Title } from '@mantine/core';
 import { Link, useNavigate, useParams } from 'react-router';
 import { isTerminal, type TrainingJob } from '@tc/contracts';
 import { ApiRequestError } from '../../../api/client';
 import { formatDateTime, formatDuration } from '../../../lib/format';
-import { useNow } from '../../../lib/use-now';
+import { useNow } from '../../../lib/useNow';
 import { ErrorState, LoadingState } from '../../../ui/states';
 import { StatusBadge } from '../../../ui/StatusBadge';
-import { useTrainingJob } from '../hooks/useTrainingJob';
+import { useJobVersions, useTrainingJob } from '../api';
+import { SaveParametersButton } from '../../job-parameters/SaveParametersButton';
 import { JobActions } from '../list/JobActions';
 import { LogViewer } from '../logs/LogViewer';
 import { EventTimeline } from './EventTimeline';
@@ -57,8 +58,12 @@ function JobView({ job }: { job: TrainingJob }) {
             </Text>
           </Title>
           <StatusBadge status={job.status} queuePosition={job.queuePosition} />
+          <SelectVersion name={job.name} version={job.version} />
         </Group>
-        <JobActions job={job} onDeleted={() => void navigate('/jobs')} />
+        <Group gap="sm" align="center">
+          {!live && <SaveParametersButton job={job} />}
+          <JobActions job={job} onDeleted={() => void navigate('/jobs')} />
+        </Group>
       </Group>
 
       {job.reason && (
@@ -104,6 +109,25 @@ function JobView({ job }: { job: TrainingJob }) {
         </Tabs.Panel>
       </Tabs>
     </>
+  );
+}
+
+/** ModelArts' "Select Version": a job is one name; its versions are switched here, not listed apart. */
+function SelectVersion({ name, version }: { name: string; version: string }) {
+  const navigate = useNavigate();
+  const versions = useJobVersions(name);
+  const data = versions.data ?? [version];
+  return (
+    <Select
+      label="Select Version"
+      size="xs"
+      w={120}
+      allowDeselect={false}
+      data={data.includes(version) ? data : [version, ...data]}
+      value={version}
+      onChange={(v) => v && v !== version && void navigate(`/jobs/${encodeURIComponent(name)}/${encodeURIComponent(v)}`)}
+      description={versions.data ? (versions.data.length === 1 ? '1 version' : `${versions.data.length} versions`) : undefined}
+    />
   );
 }
 

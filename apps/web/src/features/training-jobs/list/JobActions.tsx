@@ -2,8 +2,7 @@ import { Button, Group, type ButtonProps } from '@mantine/core';
 import { Link } from 'react-router';
 import { isTerminal, type JobStatus } from '@tc/contracts';
 import { ConfirmButton } from '../../../ui/ConfirmButton';
-import { useDeleteTrainingJob } from '../hooks/useDeleteTrainingJob';
-import { useStopTrainingJob } from '../hooks/useStopTrainingJob';
+import { useDeleteTrainingJob, useStopTrainingJob } from '../api';
 
 export interface JobActionsProps {
   job: { name: string; version: string; status: JobStatus };

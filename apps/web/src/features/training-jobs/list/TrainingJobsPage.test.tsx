@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { TrainingJobsPage } from './TrainingJobsPage';
-import { listRefetchInterval, type TrainingJobList, type TrainingJobSummary } from '../../../api/training-jobs';
+import { listRefetchInterval, type TrainingJobList, type TrainingJobSummary } from '../api';
 import { json, renderPage, routeFetch } from '../../../test-utils';
 
 // Unit test of the page: the network is faked at the fetch boundary, everything above it
@@ -44,6 +44,7 @@ describe('TrainingJobsPage', () => {
           reason: 'container exited with code 1',
           nodes: 2,
           flavor: 'cpu.2u8g',
+          versionCount: 2,
         }),
         job({ name: 'bert', status: 'Queuing', queuePosition: 3, startedAt: null, endedAt: null }),
         job({}),
@@ -60,10 +61,11 @@ describe('TrainingJobsPage', () => {
       within(table)
         .getAllByRole('columnheader')
         .map((th) => th.textContent),
-    ).toEqual(['Name', 'Version', 'Status', 'Flavor', 'Nodes', 'Created', 'Duration', 'Operation']);
+    ).toEqual(['Name', 'Latest version', 'Status', 'Flavor', 'Nodes', 'Created', 'Duration', 'Operation']);
 
     const [failed, queued, ok] = within(table).getAllByRole('row').slice(1);
-    expect(cells(failed!).slice(0, 2)).toEqual(['resnet', 'V002']);
+    // One row per job name: its latest version, and how many versions it has.
+    expect(cells(failed!).slice(0, 2)).toEqual(['resnet', 'V0022 versions']);
     expect(cells(failed!)[2]).toContain('Running failed');
     expect(cells(failed!)[2]).toContain('container exited with code 1');
     expect(cells(failed!)[3]).toBe('cpu.2u8g');
@@ -83,7 +85,7 @@ describe('TrainingJobsPage', () => {
     );
     expect(within(ok!).getByRole('link', { name: 'linreg-demo' }).getAttribute('href')).toBe('/jobs/linreg-demo/V001');
 
-    expect(calls[0]?.url).toBe('/api/v1/training-jobs?page=1&pageSize=20');
+    expect(calls[0]?.url).toBe('/api/v1/training-jobs?page=1&pageSize=20&latest=true');
   });
 
   it('asks before deleting, then deletes and reloads the list', async () => {
@@ -107,13 +109,14 @@ describe('TrainingJobsPage', () => {
     expect(calls.filter((c) => c.method === 'DELETE')).toHaveLength(1);
   });
 
-  it('shows the empty state with a way to create a job and a curl hint', async () => {
+  it('shows the empty state with a way to create a job, a curl hint and the trainctl command', async () => {
     routeFetch({ 'GET /api/v1/training-jobs': () => json({ items: [], total: 0 }) });
 
     renderPage(<TrainingJobsPage />);
 
     expect(await screen.findByRole('heading', { name: 'No training jobs yet' })).toBeTruthy();
     expect(screen.getByText(/curl -X POST .*\/api\/v1\/training-jobs/)).toBeTruthy();
+    expect(screen.getByText(/npx trainctl run job\.yaml --follow/)).toBeTruthy();
     expect(screen.getByRole('link', { name: 'Create a training job' }).getAttribute('href')).toBe('/jobs/new');
     expect(screen.queryByRole('table')).toBeNull();
   });

@@ -1,13 +1,14 @@
 import { useState } from 'react';
-import { Anchor, Button, Code, Group, Pagination, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Anchor, Button, Code, Group, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { Link } from 'react-router';
 import { JOB_STATUSES, isTerminal, type JobStatus, type TrainingJobSummary } from '@tc/contracts';
 import { formatDateTime, formatDuration } from '../../../lib/format';
-import { useNow } from '../../../lib/use-now';
+import { useNow } from '../../../lib/useNow';
 import { EmptyState, ErrorState, LoadingState } from '../../../ui/states';
+import { Pager } from '../../../ui/Pager';
 import { StatusBadge } from '../../../ui/StatusBadge';
-import { useTrainingJobs } from '../hooks/useTrainingJobs';
+import { useTrainingJobs } from '../api';
 import { JobActions } from './JobActions';
 
 export const PAGE_SIZE = 20;
@@ -21,12 +22,13 @@ export function TrainingJobsPage() {
   const { data, error, isPending, isError, isFetching, refetch } = useTrainingJobs({
     name: name || undefined,
     status: status ?? undefined,
+    // One row per job name, as ModelArts lists them; a job's page switches between its versions.
+    latest: true,
     page,
     pageSize: PAGE_SIZE,
   });
   const anyActive = data?.items.some((job) => !isTerminal(job.status)) ?? false;
   const now = useNow(1000, anyActive);
-  const pages = data ? Math.max(1, Math.ceil(data.total / PAGE_SIZE)) : 1;
 
   return (
     <Stack component="section" aria-labelledby="training-jobs-heading" gap="md">
@@ -93,17 +95,7 @@ export function TrainingJobsPage() {
             </Text>
           )}
           <JobsTable jobs={data.items} now={now} />
-          {pages > 1 && (
-            <Group justify="flex-end">
-              <Pagination
-                total={pages}
-                value={page}
-                onChange={setPage}
-                aria-label="Pages"
-                getControlProps={(c) => ({ 'aria-label': `Page ${c}` })}
-              />
-            </Group>
-          )}
+          <Pager page={page} total={data.total} pageSize={PAGE_SIZE} onChange={setPage} />
         </>
       )}
     </Stack>
@@ -117,7 +109,7 @@ function JobsTable({ jobs, now }: { jobs: TrainingJobSummary[]; now: Date }) {
         <Table.Thead>
           <Table.Tr>
             <Table.Th scope="col">Name</Table.Th>
-            <Table.Th scope="col">Version</Table.Th>
+            <Table.Th scope="col">Latest version</Table.Th>
             <Table.Th scope="col">Status</Table.Th>
             <Table.Th scope="col">Flavor</Table.Th>
             <Table.Th scope="col" ta="right">
@@ -136,7 +128,14 @@ function JobsTable({ jobs, now }: { jobs: TrainingJobSummary[]; now: Date }) {
                   {job.name}
                 </Anchor>
               </Table.Td>
-              <Table.Td>{job.version}</Table.Td>
+              <Table.Td>
+                {job.version}
+                {job.versionCount !== undefined && (
+                  <Text size="xs" c="dimmed">
+                    {job.versionCount === 1 ? '1 version' : `${job.versionCount} versions`}
+                  </Text>
+                )}
+              </Table.Td>
               <Table.Td>
                 <StatusBadge status={job.status} title={job.reason} queuePosition={job.queuePosition} />
                 {job.reason && (
@@ -177,6 +176,8 @@ function NoJobs() {
     "data": { "source": "path", "path": "obs://demo/data/" },
     "trainOutput": "obs://demo/output/linreg/"
   }'`;
+  const cli = `npx trainctl login --url ${origin}
+npx trainctl init && npx trainctl run job.yaml --follow`;
   return (
     <EmptyState title="No training jobs yet" testId="training-jobs-empty">
       <Text>
@@ -190,6 +191,10 @@ function NoJobs() {
         page (the API is described at <Anchor href="/api/docs">/api/docs</Anchor>).
       </Text>
       <Code block>{example}</Code>
+      <Text>
+        Or from a terminal with <code>trainctl</code>, the console&apos;s command line (job files in YAML):
+      </Text>
+      <Code block>{cli}</Code>
     </EmptyState>
   );
 }

@@ -2,7 +2,7 @@ import { memo, useDeferredValue, useEffect, useMemo, useRef, useState } from 're
 import { Alert, Badge, Box, Button, Group, Select, Switch, Text, TextInput } from '@mantine/core';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { JobNode, LogLine } from '@tc/contracts';
-import { logDownloadUrl } from '../../../api/training-jobs';
+import { logDownloadUrl } from '../api';
 import { stripAnsi, toSegments } from './ansi';
 import { useLogFollower } from './useLogFollower';
 
@@ -20,7 +20,11 @@ export interface LogViewerProps {
 export function LogViewer({ name, version, nodes, live }: LogViewerProps) {
   const [node, setNode] = useState(0);
   const log = useLogFollower(name, version, node);
-  const [follow, setFollow] = useState(true);
+  // A finished job's log is read from its start; a running one is followed at its end.
+  const [follow, setFollow] = useState(live);
+  const nodeOptions = nodes.map((n) => ({ value: String(n.index), label: `Node ${n.index} (${n.hostname})` }));
+  // Hostnames are long (the engine's container names): the picker is as wide as the longest one.
+  const nodeWidth = `calc(${Math.max(...nodeOptions.map((o) => o.label.length), 12)}ch + 48px)`;
   const [search, setSearch] = useState('');
   const term = useDeferredValue(search.trim().toLowerCase());
 
@@ -30,9 +34,10 @@ export function LogViewer({ name, version, nodes, live }: LogViewerProps) {
         {nodes.length > 1 && (
           <Select
             label="Node"
-            w={180}
+            w={nodeWidth}
+            maw="100%"
             allowDeselect={false}
-            data={nodes.map((n) => ({ value: String(n.index), label: `Node ${n.index} (${n.hostname})` }))}
+            data={nodeOptions}
             value={String(node)}
             onChange={(v) => setNode(Number(v ?? 0))}
           />
@@ -98,6 +103,8 @@ function LogLines({ lines, count, term, follow, complete, onUserScrollUp }: LogL
     return out;
   }, [lines, count, term]);
   const total = shown ? shown.length : count;
+  // TanStack Virtual hands back new functions each render, so the compiler leaves this component alone.
+  // eslint-disable-next-line react-hooks/incompatible-library
   const virtualizer = useVirtualizer({
     count: total,
     getScrollElement: () => parent.current,

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type { LogLine } from '@tc/contracts';
-import { fetchLogPage } from '../../../api/training-jobs';
+import { fetchLogPage } from '../api';
 
 export const LOG_PAGE_SIZE = 5000;
 export const LOG_POLL_MS = 1000;

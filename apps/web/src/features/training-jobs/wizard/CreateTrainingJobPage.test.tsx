@@ -62,7 +62,7 @@ describe('CreateTrainingJobPage', () => {
     routeFetch({ 'GET /api/v1/training-job-configs': emptyList });
     renderPage(<CreateTrainingJobPage />, { url: '/jobs/new', path: '/jobs/new' });
 
-    expect((screen.getByLabelText(/^Version/) as HTMLInputElement).value).toBe('assigned on submit');
+    expect((screen.getByLabelText(/^Version/) as HTMLInputElement).value).toBe('V001');
     next();
     expect(await screen.findByText('Name is required')).toBeTruthy();
     expect(screen.getByRole('region', { name: 'Basic information' })).toBeTruthy();
@@ -124,7 +124,7 @@ describe('CreateTrainingJobPage', () => {
       'GET /api/v1/training-jobs/linreg/versions/V001': () => json(job),
       'GET /api/v1/training-jobs': () => json(versions),
       'GET /api/v1/training-job-configs': emptyList,
-      'GET /api/v1/notification-topics': () => json({ error: 'not_found', message: 'no route' }, 404),
+      'GET /api/v1/notification-topics': emptyList,
       'GET /api/v1/resource-pools': () => json(pools),
       'GET /api/v1/storage/buckets/demo/objects': () =>
         json({ bucket: 'demo', prefix: 'output/', path: 'obs://demo/output/', folders: [], objects: [] }),

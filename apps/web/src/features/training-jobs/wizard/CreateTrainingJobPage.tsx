@@ -1,17 +1,16 @@
 import { useEffect, useRef, useState } from 'react';
 import { Alert, Anchor, Breadcrumbs, Button, Group, Paper, Stack, Stepper, Title } from '@mantine/core';
-import { FormProvider, useForm, type FieldPath } from 'react-hook-form';
+import { useDebouncedValue } from '@mantine/hooks';
+import { FormProvider, useForm, useWatch, type FieldPath } from 'react-hook-form';
 import { Link, useNavigate, useSearchParams } from 'react-router';
-import type { CreateTrainingJobInput } from '@tc/contracts';
+import { JobName, type CreateTrainingJobInput } from '@tc/contracts';
 import { ApiRequestError } from '../../../api/client';
-import { nextVersion } from '../../../api/training-jobs';
 import { randomId } from '../../../lib/random-id';
 import { ErrorState, LoadingState } from '../../../ui/states';
-import { useCreateTrainingJob } from '../hooks/useCreateTrainingJob';
-import { useJobVersions } from '../hooks/useJobVersions';
-import { useTrainingJob } from '../hooks/useTrainingJob';
-import { useTrainingJobConfigOptions } from '../hooks/useTrainingJobConfigOptions';
-import { STEPS, stepOfPath, wizardResolver } from './form';
+import { useTrainingJobConfigs } from '../../job-parameters/api';
+import { nextVersion, useCreateTrainingJob, useJobVersions, useTrainingJob } from '../api';
+import { useResourcePools } from '../../resource-pools/api';
+import { fieldMessage, STEPS, stepOfPath, wizardResolver, type WizardContext } from './form';
 import { EMPTY_VALUES, type WizardValues } from './values';
 import { BasicInfoStep } from './steps/BasicInfoStep';
 import { ConfirmStep } from './steps/ConfirmStep';
@@ -19,6 +18,7 @@ import { JobParametersStep } from './steps/JobParametersStep';
 import { NotificationStep } from './steps/NotificationStep';
 import { ResourcesStep } from './steps/ResourcesStep';
 import { toFormValues } from './toFormValues';
+import { versionedOutput } from './versionedOutput';
 
 /**
  * `/jobs/new` — a new job; `?from=<name>&version=<V>` — the next version of that job, prefilled
@@ -31,7 +31,7 @@ export function CreateTrainingJobPage() {
   const config = params.get('config');
   const source = useTrainingJob(from ?? '', fromVersion ?? '', { enabled: !!from && !!fromVersion });
   const versions = useJobVersions(from);
-  const configs = useTrainingJobConfigOptions();
+  const configs = useTrainingJobConfigs();
 
   const title = from ? `Create New Version of ${from}` : 'Create Training Job';
   let body;
@@ -45,15 +45,18 @@ export function CreateTrainingJobPage() {
       body = (
         <ErrorState title="Could not read the job's versions" message={versions.error.message} onRetry={() => void versions.refetch()} />
       );
-    else
+    else {
+      const version = nextVersion(versions.data);
+      const initial = toFormValues(source.data.spec, from);
       body = (
         <Wizard
           key={`${from}/${fromVersion}`}
-          initial={toFormValues(source.data.spec, from)}
+          initial={{ ...initial, trainOutput: versionedOutput(initial.trainOutput, version) }}
           fixedName
-          version={nextVersion(versions.data)}
+          version={version}
         />
       );
+    }
   } else if (config) {
     const found = configs.data?.items.find((c) => c.name === config);
     if (configs.isPending) body = <LoadingState label={`Loading the parameter set ${config}…`} />;
@@ -93,9 +96,13 @@ export function CreateTrainingJobPage() {
 }
 
 function Wizard({ initial, fixedName = false, version }: { initial: WizardValues; fixedName?: boolean; version?: string }) {
+  // The pools let the form refuse Compute Nodes no pool could ever hold, on the Resources step.
+  const pools = useResourcePools();
+  const context: WizardContext = { pools: pools.data?.items ?? [] };
   const form = useForm<WizardValues, unknown, CreateTrainingJobInput>({
     defaultValues: initial,
     resolver: wizardResolver,
+    context,
     mode: 'onTouched',
   });
   const [active, setActive] = useState(0);
@@ -105,6 +112,12 @@ function Wizard({ initial, fixedName = false, version }: { initial: WizardValues
   const create = useCreateTrainingJob();
   const navigate = useNavigate();
   const last = STEPS.length - 1;
+  // A name that already has jobs makes its next version, as in ModelArts: step 1 says which.
+  const typedName = useWatch({ control: form.control, name: 'name' });
+  const [settledName] = useDebouncedValue(typedName.trim(), 300);
+  const existing = useJobVersions(!fixedName && JobName.safeParse(settledName).success ? settledName : null);
+  const existingVersions = fixedName || !existing.data ? 0 : existing.data.length;
+  const shownVersion = version ?? nextVersion(existing.data ?? []);
 
   const goTo = (step: number) => {
     setActive(step);
@@ -138,9 +151,11 @@ function Wizard({ initial, fixedName = false, version }: { initial: WizardValues
       } catch (err) {
         if (err instanceof ApiRequestError && err.fields.length > 0) {
           const onFields = err.fields.filter((f) => f.path !== '');
-          for (const f of onFields) form.setError(f.path as FieldPath<WizardValues>, { type: 'server', message: f.message });
-          const whole = err.fields.filter((f) => f.path === '').map((f) => f.message);
-          setSubmitError(whole.length > 0 ? whole.join('; ') : `The server refused the job: ${err.message}`);
+          for (const f of onFields)
+            form.setError(f.path as FieldPath<WizardValues>, { type: 'server', message: fieldMessage(f.path, f.message) });
+          // What the server said, without its request paths (`resources.nodes:`): the fields carry them too.
+          const said = err.fields.map((f) => fieldMessage(f.path, f.message));
+          setSubmitError(said.join('; '));
           const first = onFields[0];
           if (first) setActive(stepOfPath(first.path));
         } else {
@@ -168,6 +183,7 @@ function Wizard({ initial, fixedName = false, version }: { initial: WizardValues
       >
         <Paper withBorder p="lg">
           <Stepper
+            className="wizard-stepper"
             active={active}
             onStepClick={(s) => s <= reached && setActive(s)}
             size="sm"
@@ -187,11 +203,11 @@ function Wizard({ initial, fixedName = false, version }: { initial: WizardValues
           )}
 
           <section aria-label={STEPS[active]?.label} ref={stepSection} tabIndex={-1} style={{ outline: 'none' }}>
-            {active === 0 && <BasicInfoStep fixedName={fixedName} version={version} />}
+            {active === 0 && <BasicInfoStep fixedName={fixedName} version={shownVersion} existingVersions={existingVersions} />}
             {active === 1 && <JobParametersStep />}
             {active === 2 && <ResourcesStep />}
             {active === 3 && <NotificationStep />}
-            {active === 4 && <ConfirmStep version={version} />}
+            {active === 4 && <ConfirmStep version={shownVersion} />}
           </section>
 
           <Group justify="space-between" mt="xl">

@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import { Alert, Divider, Group, NumberInput, Radio, Select, Stack, Text, TextInput, Textarea } from '@mantine/core';
 import { Controller, useWatch } from 'react-hook-form';
 import { ObjectPath, parseObjectPath } from '@tc/contracts';
@@ -9,6 +10,7 @@ import { toFormValues } from '../toFormValues';
 import { useWizardForm } from '../useWizardForm';
 import { EnvironmentVariables } from './EnvironmentVariables';
 import { PathField } from './PathField';
+import { SelectField } from '../../../../ui/SelectField';
 
 const ENGINE_IMAGES_LIST = 'engine-images';
 
@@ -175,6 +177,8 @@ function OneClickConfiguration() {
   const { reset, getValues } = useWizardForm();
   const configs = useTrainingJobConfigs();
   const items = configs.data?.items ?? [];
+  // The set last applied stays shown, so the user knows where the values came from.
+  const [applied, setApplied] = useState<string | null>(null);
   return (
     <Select
       label="One-Click Configuration"
@@ -184,17 +188,21 @@ function OneClickConfiguration() {
       description={
         configs.isError
           ? `Saved job parameters could not be loaded: ${configs.error.message}`
-          : 'Fills every field below; they stay editable. Save a set on the Notification step.'
+          : applied
+            ? `Applied "${applied}": every field below was filled from it and stays editable.`
+            : 'Fills every field below; they stay editable. Save a set on the Notification step.'
       }
       data={items.map((c) => ({ value: c.name, label: c.description ? `${c.name} — ${c.description}` : c.name }))}
       disabled={items.length === 0}
-      value={null}
+      value={applied}
+      allowDeselect={false}
       clearable={false}
       searchable
       nothingFoundMessage="No saved job parameters"
       onChange={(name) => {
         const chosen = items.find((c) => c.name === name);
         if (!chosen) return;
+        setApplied(chosen.name);
         const current = getValues();
         // The job's own name and description, and the choice to save, are not part of a parameter set.
         reset(
@@ -228,44 +236,24 @@ function DatasetFields() {
     );
   return (
     <Group grow align="flex-start">
-      <Controller
+      <SelectField
         control={control}
         name="data.datasetId"
-        render={({ field, fieldState }) => (
-          <Select
-            ref={field.ref}
-            label="Dataset"
-            required
-            searchable
-            allowDeselect={false}
-            data={items.map((d) => d.name)}
-            value={field.value || null}
-            onChange={(v) => {
-              field.onChange(v ?? '');
-              setValue('data.version', items.find((d) => d.name === v)?.versions[0]?.version ?? '');
-            }}
-            onBlur={field.onBlur}
-            error={fieldState.error?.message}
-          />
-        )}
+        label="Dataset"
+        required
+        searchable
+        allowDeselect={false}
+        data={items.map((d) => d.name)}
+        onPicked={(v) => setValue('data.version', items.find((d) => d.name === v)?.versions[0]?.version ?? '')}
       />
-      <Controller
+      <SelectField
         control={control}
         name="data.version"
-        render={({ field, fieldState }) => (
-          <Select
-            ref={field.ref}
-            label="Version"
-            required
-            allowDeselect={false}
-            data={(chosen?.versions ?? []).map((v) => ({ value: v.version, label: `${v.version} (${v.files} files)` }))}
-            value={field.value || null}
-            onChange={(v) => field.onChange(v ?? '')}
-            onBlur={field.onBlur}
-            error={fieldState.error?.message}
-            nothingFoundMessage="This dataset has no versions"
-          />
-        )}
+        label="Version"
+        required
+        allowDeselect={false}
+        data={(chosen?.versions ?? []).map((v) => ({ value: v.version, label: `${v.version} (${v.files} files)` }))}
+        nothingFoundMessage="This dataset has no versions"
       />
     </Group>
   );

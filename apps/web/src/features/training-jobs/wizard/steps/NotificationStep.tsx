@@ -1,13 +1,15 @@
-import { Anchor, Checkbox, Divider, Group, Select, Stack, TextInput, Textarea, Title } from '@mantine/core';
+import { Anchor, Checkbox, Divider, Group, Stack, TextInput, Textarea, Title } from '@mantine/core';
 import { Controller, useWatch } from 'react-hook-form';
 import { Link } from 'react-router';
 import { NOTIFICATION_EVENTS } from '@tc/contracts';
-import { useNotificationTopicOptions } from '../../hooks/useNotificationTopicOptions';
+import { useNotificationTopics } from '../../../notification-topics/api';
+import { SelectField } from '../../../../ui/SelectField';
 import { useWizardForm } from '../useWizardForm';
 
-export function NotificationStep() {
+/** `offerSaving` false: editing a saved set, where saving it again is what Save does. */
+export function NotificationStep({ offerSaving = true }: { offerSaving?: boolean }) {
   const { control, register, formState, setValue } = useWizardForm();
-  const topics = useNotificationTopicOptions();
+  const topics = useNotificationTopics();
   const [topic, saving] = useWatch({ control, name: ['notification.topic', 'saveConfig.enabled'] });
   const items = topics.data?.items ?? [];
   const errors = formState.errors;
@@ -17,41 +19,32 @@ export function NotificationStep() {
       <Title order={2} size="h4">
         Notification
       </Title>
-      <Controller
+      <SelectField
         control={control}
         name="notification.topic"
-        render={({ field, fieldState }) => (
-          <Select
-            ref={field.ref}
-            label="Topic"
-            clearable
-            placeholder={topics.isPending ? 'Loading…' : items.length === 0 ? 'No topics' : 'No notification'}
-            description={
-              topics.isError ? (
-                `Topics could not be loaded: ${topics.error.message}`
-              ) : items.length === 0 && !topics.isPending ? (
-                <>
-                  No topics yet. Create one under{' '}
-                  <Anchor component={Link} to="/notification-topics" size="xs">
-                    Notification Topics
-                  </Anchor>
-                  .
-                </>
-              ) : (
-                'Optional. Subscribers of the topic get a signed webhook call for each chosen event.'
-              )
-            }
-            data={items.map((t) => t.name)}
-            disabled={items.length === 0}
-            value={field.value || null}
-            onChange={(v) => {
-              field.onChange(v ?? '');
-              if (!v) setValue('notification.events', []);
-            }}
-            onBlur={field.onBlur}
-            error={fieldState.error?.message}
-          />
-        )}
+        label="Topic"
+        clearable
+        placeholder={topics.isPending ? 'Loading…' : items.length === 0 ? 'No topics' : 'No notification'}
+        description={
+          topics.isError ? (
+            `Topics could not be loaded: ${topics.error.message}`
+          ) : items.length === 0 && !topics.isPending ? (
+            <>
+              No topics yet. Create one under{' '}
+              <Anchor component={Link} to="/notification-topics" size="xs">
+                Notification Topics
+              </Anchor>
+              .
+            </>
+          ) : (
+            'Optional. Subscribers of the topic get a signed webhook call for each chosen event.'
+          )
+        }
+        data={items.map((t) => t.name)}
+        disabled={items.length === 0}
+        onPicked={(v) => {
+          if (!v) setValue('notification.events', []);
+        }}
       />
       <Controller
         control={control}
@@ -71,16 +64,20 @@ export function NotificationStep() {
           </Checkbox.Group>
         )}
       />
-      <Divider />
-      <Title order={2} size="h4">
-        Saving Training Parameters
-      </Title>
-      <Checkbox
-        label="Save Training Parameters"
-        description="Saves this job's parameters as a set under Job Parameters, to start later jobs from."
-        {...register('saveConfig.enabled')}
-      />
-      {saving && (
+      {offerSaving && <Divider />}
+      {offerSaving && (
+        <Title order={2} size="h4">
+          Saving Training Parameters
+        </Title>
+      )}
+      {offerSaving && (
+        <Checkbox
+          label="Save Training Parameters"
+          description="Saves this job's parameters as a set under Job Parameters, to start later jobs from."
+          {...register('saveConfig.enabled')}
+        />
+      )}
+      {offerSaving && saving && (
         <>
           <TextInput
             label="Configuration Name"

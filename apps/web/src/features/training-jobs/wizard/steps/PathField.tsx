@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { useController } from 'react-hook-form';
+import { Controller } from 'react-hook-form';
 import { ObjectPathInput } from '../../../storage/ObjectPathInput';
 import { useWizardForm } from '../useWizardForm';
 
@@ -17,18 +17,23 @@ export function PathField({
   description?: ReactNode;
 }) {
   const { control } = useWizardForm();
-  const { field, fieldState } = useController({ control, name });
   return (
-    <ObjectPathInput
-      ref={field.ref}
-      name={field.name}
-      label={label}
-      required={required}
-      description={description}
-      value={field.value}
-      onChange={field.onChange}
-      onBlur={field.onBlur}
-      error={fieldState.error?.message}
+    <Controller
+      control={control}
+      name={name}
+      render={({ field, fieldState }) => (
+        <ObjectPathInput
+          ref={field.ref}
+          name={field.name}
+          label={label}
+          required={required}
+          description={description}
+          value={field.value}
+          onChange={field.onChange}
+          onBlur={field.onBlur}
+          error={fieldState.error?.message}
+        />
+      )}
     />
   );
 }

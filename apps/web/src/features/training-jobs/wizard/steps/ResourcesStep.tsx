@@ -1,8 +1,9 @@
-import { useEffect } from 'react';
-import { Alert, NumberInput, Paper, SegmentedControl, Input, Select, SimpleGrid, Stack, Text } from '@mantine/core';
+import { useEffect, useMemo } from 'react';
+import { Alert, NumberInput, Paper, SegmentedControl, Input, SimpleGrid, Stack, Text } from '@mantine/core';
 import { Controller, useWatch } from 'react-hook-form';
+import { SelectField } from '../../../../ui/SelectField';
 import { ErrorState, LoadingState } from '../../../../ui/states';
-import { useResourcePools } from '../../hooks/useResourcePools';
+import { useResourcePools } from '../../../resource-pools/api';
 import { flavorLabel, nodesThatFit, settle } from '../resources';
 import { useWizardForm } from '../useWizardForm';
 
@@ -13,7 +14,7 @@ export function ResourcesStep() {
     control,
     name: ['resources.pool', 'resources.type', 'resources.flavor', 'resources.nodes'],
   });
-  const items = pools.data?.items ?? [];
+  const items = useMemo(() => pools.data?.items ?? [], [pools.data]);
   const pool = items.find((p) => p.id === poolId) ?? (poolId === '' ? items.find((p) => p.id === 'public') : undefined);
   const flavor = pool?.flavors.find((f) => f.id === flavorId);
 
@@ -33,37 +34,33 @@ export function ResourcesStep() {
     return <ErrorState title="Could not load resource pools" message={pools.error.message} onRetry={() => void pools.refetch()} />;
 
   const fits = flavor && pool ? nodesThatFit(flavor, pool.free) : 0;
+  // More than the pool could ever hold is the form's error on Compute Nodes, not a wait in the queue.
+  const mostEver = flavor && pool ? nodesThatFit(flavor, pool.capacity) : 0;
   const wanted = typeof nodes === 'number' ? nodes : 0;
 
   return (
     <Stack gap="md" maw={760}>
-      <Controller
+      <SelectField
         control={control}
         name="resources.pool"
-        render={({ field, fieldState }) => (
-          <Select
-            ref={field.ref}
-            label="Resource Pool"
-            required
-            allowDeselect={false}
-            data={items.map((p) => ({ value: p.id, label: `${p.name} (${p.id})` }))}
-            value={field.value || null}
-            onChange={(v) => {
-              const next = items.find((p) => p.id === v);
-              field.onChange(v ?? '');
-              const s = settle(next, getValues('resources.type'), getValues('resources.flavor'));
-              setValue('resources.type', s.type);
-              setValue('resources.flavor', s.flavor, { shouldValidate: !!getValues('resources.flavor') });
-            }}
-            onBlur={field.onBlur}
-            error={fieldState.error?.message}
-            description={
-              pool
-                ? `Free now: ${pool.free.vcpus} vCPUs, ${pool.free.memoryGiB} GiB, ${pool.free.gpus} GPUs of ${pool.capacity.vcpus} vCPUs, ${pool.capacity.memoryGiB} GiB, ${pool.capacity.gpus} GPUs${pool.queued ? `; ${pool.queued} job(s) queued` : ''}`
-                : undefined
-            }
-          />
-        )}
+        label="Resource Pool"
+        required
+        allowDeselect={false}
+        data={items.map((p) => ({ value: p.id, label: `${p.name} (${p.id})` }))}
+        onPicked={(v) => {
+          const s = settle(
+            items.find((p) => p.id === v),
+            getValues('resources.type'),
+            getValues('resources.flavor'),
+          );
+          setValue('resources.type', s.type);
+          setValue('resources.flavor', s.flavor, { shouldValidate: !!getValues('resources.flavor') });
+        }}
+        description={
+          pool
+            ? `Free now: ${pool.free.vcpus} vCPUs, ${pool.free.memoryGiB} GiB, ${pool.free.gpus} GPUs of ${pool.capacity.vcpus} vCPUs, ${pool.capacity.memoryGiB} GiB, ${pool.capacity.gpus} GPUs${pool.queued ? `; ${pool.queued} job(s) queued` : ''}`
+            : undefined
+        }
       />
       <Controller
         control={control}
@@ -86,25 +83,16 @@ export function ResourcesStep() {
           </Input.Wrapper>
         )}
       />
-      <Controller
+      <SelectField
         control={control}
         name="resources.flavor"
-        render={({ field, fieldState }) => (
-          <Select
-            ref={field.ref}
-            label="Specifications"
-            required
-            allowDeselect={false}
-            data={(pool?.flavors ?? [])
-              .filter((f) => f.type === type)
-              .map((f) => ({ value: f.id, label: `${flavorLabel(f)} · fits ${nodesThatFit(f, pool?.free ?? f)} node(s) now` }))}
-            value={field.value || null}
-            onChange={(v) => field.onChange(v ?? '')}
-            onBlur={field.onBlur}
-            error={fieldState.error?.message}
-            nothingFoundMessage="This pool has no flavor of this type"
-          />
-        )}
+        label="Specifications"
+        required
+        allowDeselect={false}
+        data={(pool?.flavors ?? [])
+          .filter((f) => f.type === type)
+          .map((f) => ({ value: f.id, label: `${flavorLabel(f)} · fits ${nodesThatFit(f, pool?.free ?? f)} node(s) now` }))}
+        nothingFoundMessage="This pool has no flavor of this type"
       />
       {flavor && (
         <Paper withBorder p="sm" aria-label="Chosen specifications">
@@ -142,7 +130,7 @@ export function ResourcesStep() {
           />
         )}
       />
-      {flavor && wanted > fits && (
+      {flavor && wanted > fits && wanted <= mostEver && (
         <Alert color="yellow" role="status" title="Not enough free capacity right now">
           {wanted} × {flavor.id} does not fit in what the pool has free; the job will wait in the queue (Queuing) until it does.
         </Alert>

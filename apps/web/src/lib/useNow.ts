@@ -5,9 +5,14 @@ export function useNow(intervalMs: number, enabled = true): Date {
   const [now, setNow] = useState(() => new Date());
   useEffect(() => {
     if (!enabled) return;
-    setNow(new Date());
-    const id = setInterval(() => setNow(new Date()), intervalMs);
-    return () => clearInterval(id);
+    const tick = () => setNow(new Date());
+    // Re-read at once when turned on (a job just started), then on every interval.
+    const first = setTimeout(tick, 0);
+    const id = setInterval(tick, intervalMs);
+    return () => {
+      clearTimeout(first);
+      clearInterval(id);
+    };
   }, [intervalMs, enabled]);
   return now;
 }

@@ -1,0 +1,156 @@
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import {
+  isTerminal,
+  type CreateTrainingJobInput,
+  type JobStatus,
+  type LogPage,
+  type TrainingJob,
+  type TrainingJobList,
+  type TrainingJobSummary,
+} from '@tc/contracts';
+import { api, apiRequest } from '../../api/client';
+import { configKeys } from '../job-parameters/api';
+
+export { isTerminal, TERMINAL_STATUSES } from '@tc/contracts';
+export type { JobStatus, TrainingJob, TrainingJobList, TrainingJobSummary };
+
+export interface TrainingJobListParams {
+  name?: string;
+  status?: JobStatus;
+  /** One row per job name (its latest version, with `versionCount`) instead of every version. */
+  latest?: boolean;
+  page?: number;
+  pageSize?: number;
+}
+
+/** How often lists and details refresh while a shown job can still change. */
+export const LIST_POLL_INTERVAL_MS = 2000;
+
+/** Query keys, hierarchical so `invalidateQueries({ queryKey: trainingJobKeys.all })` hits everything. */
+export const trainingJobKeys = {
+  all: ['training-jobs'] as const,
+  lists: () => [...trainingJobKeys.all, 'list'] as const,
+  list: (params: TrainingJobListParams = {}) => [...trainingJobKeys.lists(), params] as const,
+  details: () => [...trainingJobKeys.all, 'detail'] as const,
+  detail: (name: string, version: string) => [...trainingJobKeys.details(), name, version] as const,
+  // Under lists(), so a create or delete (which invalidates the lists) refreshes the versions too.
+  versions: (name: string) => [...trainingJobKeys.lists(), 'versions', name] as const,
+};
+
+const jobPath = (name: string, version: string) => `/training-jobs/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`;
+
+export function fetchTrainingJobs(params: TrainingJobListParams = {}, signal?: AbortSignal): Promise<TrainingJobList> {
+  const { latest, ...rest } = params;
+  return api.get<TrainingJobList>('/training-jobs', { query: { ...rest, ...(latest ? { latest: 'true' } : {}) }, signal });
+}
+
+export function fetchTrainingJob(name: string, version: string, signal?: AbortSignal): Promise<TrainingJob> {
+  return api.get<TrainingJob>(jobPath(name, version), { signal });
+}
+
+export function createTrainingJob(body: CreateTrainingJobInput, idempotencyKey: string): Promise<TrainingJob> {
+  return api.post<TrainingJob>('/training-jobs', body, { headers: { 'idempotency-key': idempotencyKey } });
+}
+
+export function stopTrainingJob(name: string, version: string): Promise<TrainingJob> {
+  return api.post<TrainingJob>(`${jobPath(name, version)}/stop`);
+}
+
+export function deleteTrainingJob(name: string, version: string): Promise<void> {
+  return apiRequest<void>(jobPath(name, version), { method: 'DELETE' });
+}
+
+export function fetchLogPage(
+  name: string,
+  version: string,
+  params: { node: number; cursor?: string; limit?: number },
+  signal?: AbortSignal,
+): Promise<LogPage> {
+  return api.get<LogPage>(`${jobPath(name, version)}/logs`, { query: { ...params }, signal });
+}
+
+export function logDownloadUrl(name: string, version: string, node: number): string {
+  return `/api/v1${jobPath(name, version)}/logs/download?node=${node}`;
+}
+
+/** Poll while anything is non-terminal; stop once every listed job has settled. */
+export function listRefetchInterval(data: TrainingJobList | undefined): number | false {
+  return data?.items.some((job) => !isTerminal(job.status)) ? LIST_POLL_INTERVAL_MS : false;
+}
+
+/** The version the server will assign next to `name`, from the versions it has (V001 when none). */
+export function nextVersion(versions: readonly string[]): string {
+  const highest = versions.reduce((max, v) => Math.max(max, Number(/^V(\d+)$/.exec(v)?.[1] ?? 0)), 0);
+  return `V${String(highest + 1).padStart(3, '0')}`;
+}
+
+/** The list; it polls while any shown job can still change and stops when all have ended. */
+export function useTrainingJobs(params: TrainingJobListParams = {}) {
+  return useQuery({
+    queryKey: trainingJobKeys.list(params),
+    queryFn: ({ signal }) => fetchTrainingJobs(params, signal),
+    refetchInterval: (query) => listRefetchInterval(query.state.data),
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** One job version; polls until the job has ended. */
+export function useTrainingJob(name: string, version: string, options: { enabled?: boolean } = {}) {
+  return useQuery({
+    queryKey: trainingJobKeys.detail(name, version),
+    queryFn: ({ signal }) => fetchTrainingJob(name, version, signal),
+    refetchInterval: (query) => (query.state.data && !isTerminal(query.state.data.status) ? LIST_POLL_INTERVAL_MS : false),
+    enabled: options.enabled ?? true,
+  });
+}
+
+/**
+ * Every version of one job name, newest first (the list's name filter is a substring match, so
+ * exact names are kept). Empty for a name no job has yet.
+ */
+export function useJobVersions(name: string | null) {
+  return useQuery({
+    queryKey: trainingJobKeys.versions(name ?? ''),
+    queryFn: async ({ signal }) => {
+      const list = await fetchTrainingJobs({ name: name ?? '', pageSize: 100 }, signal);
+      return list.items.filter((job) => job.name === name).map((job) => job.version);
+    },
+    enabled: !!name,
+  });
+}
+
+export function useCreateTrainingJob() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ body, idempotencyKey }: { body: CreateTrainingJobInput; idempotencyKey: string }) =>
+      createTrainingJob(body, idempotencyKey),
+    onSuccess: (job, { body }) => {
+      client.setQueryData(trainingJobKeys.detail(job.name, job.version), job);
+      // A create that saves its parameters also made a parameter set.
+      if (body.saveConfig) void client.invalidateQueries({ queryKey: configKeys.all });
+      return client.invalidateQueries({ queryKey: trainingJobKeys.lists() });
+    },
+  });
+}
+
+export function useStopTrainingJob() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ name, version }: { name: string; version: string }) => stopTrainingJob(name, version),
+    onSuccess: (job) => {
+      client.setQueryData(trainingJobKeys.detail(job.name, job.version), job);
+      return client.invalidateQueries({ queryKey: trainingJobKeys.lists() });
+    },
+  });
+}
+
+export function useDeleteTrainingJob() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ name, version }: { name: string; version: string }) => deleteTrainingJob(name, version),
+    onSuccess: (_nothing, { name, version }) => {
+      client.removeQueries({ queryKey: trainingJobKeys.detail(name, version) });
+      return client.invalidateQueries({ queryKey: trainingJobKeys.lists() });
+    },
+  });
+}
