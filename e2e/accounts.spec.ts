@@ -34,7 +34,7 @@ test('a stranger is sent to sign in; a wrong password is refused, the right one 
     await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
 
     await fillSignIn(page, ADMIN.username, 'not-the-password');
-    await expect(page.getByRole('alert')).toHaveText('wrong username or password');
+    await expect(page.getByRole('alert')).toHaveText('Wrong username or password');
     await expect(page).toHaveURL(/\/sign-in/);
     await snap(page, testInfo, 'sign-in-wrong-password');
 

@@ -15,15 +15,15 @@ function coreHours(n: number): string {
   return n.toFixed(2);
 }
 
-/** The page's duration format (`formatSeconds`): `45s`, `3m 07s`, `2h 05m`, `3d 4h`. */
+/** The page's duration format (`formatSeconds`): `0.4s`, `45.0s`, `3m 07s`, `2h 05m`, `3d 4h`. */
 function runTime(total: number): string {
-  const s = Math.max(0, Math.floor(total));
+  if (Math.max(0, total) < 60) return `${(Math.floor(Math.max(0, total) * 10) / 10).toFixed(1)}s`;
+  const s = Math.floor(total);
   const pad = (n: number) => String(n).padStart(2, '0');
   const [d, h, m] = [Math.floor(s / 86400), Math.floor((s % 86400) / 3600), Math.floor((s % 3600) / 60)];
   if (d > 0) return `${d}d ${h}h`;
   if (h > 0) return `${h}h ${pad(m)}m`;
-  if (m > 0) return `${m}m ${pad(s % 60)}s`;
-  return `${s % 60}s`;
+  return `${m}m ${pad(s % 60)}s`;
 }
 
 interface Consumption {
@@ -186,8 +186,9 @@ test('an account in arrears: the wizard shows the refusal, no job is made, and t
     expect(body.error).toBe('in_arrears');
     const alert = page.getByRole('alert').filter({ hasText: 'The job was not created' });
     await expect(alert).toBeVisible();
-    await expect(alert).toContainText('the account is in arrears');
-    await expect(alert).toContainText(body.message);
+    // The server's message, as a sentence (capital first).
+    await expect(alert).toContainText('The account is in arrears');
+    await expect(alert).toContainText(body.message.slice(1));
     await expect(alert).toContainText('BUDGET_CORE_HOURS');
     // The wizard stays where it was, with everything filled in, ready once the budget is raised.
     await expect(page).toHaveURL(/\/jobs\/new$/);

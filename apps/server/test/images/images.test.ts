@@ -8,7 +8,8 @@ import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PullEvent, type EngineImage } from '@tc/contracts';
 import { buildLabelledImage, buildTestImage, removeTestContainers, removeTestImages, TEST_RUN, testDocker } from '../support/images.js';
-import { startTestConsole, waitFor, type TestConsole } from '../support/console.js';
+import { startTestConsole, uploadText, waitFor, type TestConsole } from '../support/console.js';
+import { jobRequest, submit } from '../support/jobs.js';
 
 let tc: TestConsole;
 let userImage: string;
@@ -293,5 +294,17 @@ describe('upload a docker save tarball', () => {
       payload: 'a,b',
     });
     expect(text.statusCode).toBe(415);
+  });
+});
+
+// Last: the job it submits checks the image, which the tests above expect unchecked.
+describe('images and the jobs that use them', () => {
+  it('counts the jobs that name each image, so the Images page can hide those no job uses', async () => {
+    expect(byTag(await list(), userImage)?.jobs).toBe(0);
+    await uploadText(tc.store, 'jobs', { 'code/run.sh': 'echo hi', 'data/a.csv': 'x,y\n1,2\n' });
+    await submit(tc, jobRequest(`uses-image-${TEST_RUN}`.slice(0, 64), userImage, 'true'));
+    const items = await list();
+    expect(byTag(items, userImage)?.jobs).toBe(1);
+    expect(byTag(items, rootImage)?.jobs).toBe(0);
   });
 });

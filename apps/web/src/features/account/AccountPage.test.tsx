@@ -134,7 +134,7 @@ describe('AccountPage', () => {
 
     fireEvent.change(within(form).getByLabelText('New password'), { target: { value: 'a much longer password' } });
     fireEvent.click(within(form).getByRole('button', { name: 'Change Password' }));
-    expect(await within(form).findByText('this is not your current password')).toBeTruthy();
+    expect(await within(form).findByText('This is not your current password')).toBeTruthy();
 
     wrong = false;
     fireEvent.change(within(form).getByLabelText('Current password'), { target: { value: 'the old one' } });

@@ -99,7 +99,7 @@ describe('UsersPage', () => {
     fireEvent.change(within(form).getByLabelText('Username'), { target: { value: 'carol' } });
     fireEvent.change(within(form).getByLabelText('Password'), { target: { value: 'carol-password-1' } });
     fireEvent.click(within(form).getByRole('button', { name: 'Create User' }));
-    expect((await within(form).findByRole('alert')).textContent).toBe('a user named carol already exists');
+    expect((await within(form).findByRole('alert')).textContent).toBe('A user named carol already exists');
   });
 });
 

@@ -110,14 +110,14 @@ describe('session gate and sign-in', () => {
     fireEvent.change(await screen.findByLabelText('Username'), { target: { value: 'alice' } });
     fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'nope' } });
     fireEvent.click(screen.getByRole('button', { name: 'Sign In' }));
-    expect((await screen.findByRole('alert')).textContent).toBe('wrong username or password');
+    expect((await screen.findByRole('alert')).textContent).toBe('Wrong username or password');
     expect((screen.getByLabelText('Password') as HTMLInputElement).value).toBe('');
     expect(here(router)).toBe('/sign-in');
 
     answer = json({ error: 'rate_limited', message: 'too many sign-in attempts; try again in 1 minute' }, 429);
     fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'nope again' } });
     fireEvent.click(screen.getByRole('button', { name: 'Sign In' }));
-    await waitFor(() => expect(screen.getByRole('alert').textContent).toBe('too many sign-in attempts; try again in 1 minute'));
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toBe('Too many sign-in attempts; try again in 1 minute'));
   });
 
   it('checks the fields before sending anything', async () => {
@@ -146,7 +146,7 @@ describe('session gate and sign-in', () => {
     fireEvent.change(screen.getByLabelText('Username'), { target: { value: 'root' } });
     fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'a long enough password' } });
     fireEvent.click(screen.getByRole('button', { name: 'Create Admin' }));
-    expect(await screen.findByText('this is not the setup code')).toBeTruthy();
+    expect(await screen.findByText('This is not the setup code')).toBeTruthy();
     expect(screen.getByLabelText('Setup code').getAttribute('aria-invalid')).toBe('true');
 
     answer = json(root);

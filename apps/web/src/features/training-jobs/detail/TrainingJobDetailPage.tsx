@@ -1,6 +1,6 @@
-import { Alert, Anchor, Breadcrumbs, Group, Paper, Select, SimpleGrid, Stack, Tabs, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Breadcrumbs, Code, Group, Paper, Select, SimpleGrid, Stack, Tabs, Text, Title } from '@mantine/core';
 import { Link, useNavigate, useParams } from 'react-router';
-import { isTerminal, type TrainingJob } from '@tc/contracts';
+import { isTerminal, type FailureClass, type TrainingJob } from '@tc/contracts';
 import { ApiRequestError } from '../../../api/client';
 import { formatDateTime, formatDuration } from '../../../lib/format';
 import { useNow } from '../../../lib/useNow';
@@ -13,6 +13,15 @@ import { LogViewer } from '../logs/LogViewer';
 import { EventTimeline } from './EventTimeline';
 import { JobParameters } from './JobParameters';
 import { OutputFiles } from './OutputFiles';
+
+/** Whose failure it was, in words (the API's failureClass). */
+const FAILURE_CLASS_WORDS: Record<FailureClass, string> = {
+  platform: 'the platform: image pull, staging or upload, the engine, or a removed container',
+  resources: "the flavor's memory was too small",
+  user: 'the boot command, its image or data, or a stall',
+  stopped: 'stopped by a user',
+  'max-runtime': 'ran past its max running time',
+};
 
 export function TrainingJobDetailPage() {
   const { name = '', version = '' } = useParams();
@@ -69,11 +78,38 @@ function JobView({ job }: { job: TrainingJob }) {
       {job.reason && (
         <Alert color="red" title="Why it failed" role="alert">
           {job.reason}
+          {job.failureClass && (
+            <Text size="sm" mt={4}>
+              Failure class: <Code>{job.failureClass}</Code> ({FAILURE_CLASS_WORDS[job.failureClass]})
+            </Text>
+          )}
         </Alert>
       )}
       {job.status === 'Queuing' && job.queuePosition && (
-        <Alert color="gray" title="Waiting for capacity">
-          Position {job.queuePosition} in the queue of its resource pool.
+        <Alert color="gray" title="Why it is not running">
+          {job.waiting ? (
+            <Stack gap={4}>
+              <Text size="sm">
+                Position {job.waiting.position} in pool {job.waiting.pool}
+                {job.waiting.short.length > 0 &&
+                  `; needs ${job.waiting.short.map((s) => `${s.need} ${s.resource} (${s.free} free)`).join(', ')}`}
+                .
+              </Text>
+              {job.waiting.ahead.map((a, i) => (
+                <Text size="sm" key={i}>
+                  {a.state === 'running' ? 'Running' : 'Queued ahead'}: {a.name ? `${a.name} ${a.version}` : "another user's job"} (
+                  {a.flavor} × {a.nodes}){a.expectedEnd ? `, ends by ${formatDateTime(a.expectedEnd)}` : ''}
+                </Text>
+              ))}
+              <Text size="sm">
+                {job.waiting.estimatedStart
+                  ? `Starts by ${formatDateTime(job.waiting.estimatedStart)} at the latest.`
+                  : 'No start time can be estimated: a job ahead has no max running time.'}
+              </Text>
+            </Stack>
+          ) : (
+            `Position ${job.queuePosition} in the queue of its resource pool.`
+          )}
         </Alert>
       )}
 

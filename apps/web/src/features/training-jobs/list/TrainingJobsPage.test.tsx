@@ -42,11 +42,19 @@ describe('TrainingJobsPage', () => {
           version: 'V002',
           status: 'Running failed',
           reason: 'container exited with code 1',
+          failureClass: 'user',
           nodes: 2,
           flavor: 'cpu.2u8g',
           versionCount: 2,
         }),
-        job({ name: 'bert', status: 'Queuing', queuePosition: 3, startedAt: null, endedAt: null }),
+        job({
+          name: 'bert',
+          status: 'Queuing',
+          queuePosition: 3,
+          waitingSummary: 'position 3 in pool public; needs 2 vCPUs (0 free)',
+          startedAt: null,
+          endedAt: null,
+        }),
         job({}),
       ],
       total: 3,
@@ -67,7 +75,9 @@ describe('TrainingJobsPage', () => {
     // One row per job name: its latest version, and how many versions it has.
     expect(cells(failed!).slice(0, 2)).toEqual(['resnet', 'V0022 versions']);
     expect(cells(failed!)[2]).toContain('Running failed');
-    expect(cells(failed!)[2]).toContain('container exited with code 1');
+    expect(cells(failed!)[2]).toContain('[user] container exited with code 1');
+    // A queued job says why it waits.
+    expect(cells(queued!)[2]).toContain('position 3 in pool public; needs 2 vCPUs (0 free)');
     expect(cells(failed!)[3]).toBe('cpu.2u8g');
     expect(cells(failed!)[4]).toBe('2');
     expect(cells(queued!)[2]).toContain('Queuing (#3)');

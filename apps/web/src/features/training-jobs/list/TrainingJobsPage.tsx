@@ -140,7 +140,13 @@ function JobsTable({ jobs, now }: { jobs: TrainingJobSummary[]; now: Date }) {
                 <StatusBadge status={job.status} title={job.reason} queuePosition={job.queuePosition} />
                 {job.reason && (
                   <Text size="xs" c="red" maw="40ch" mt={4}>
+                    {job.failureClass ? `[${job.failureClass}] ` : ''}
                     {job.reason}
+                  </Text>
+                )}
+                {job.waitingSummary && (
+                  <Text size="xs" c="dimmed" maw="40ch" mt={4}>
+                    {job.waitingSummary}
                   </Text>
                 )}
               </Table.Td>

@@ -159,7 +159,7 @@ function Wizard({ initial, fixedName = false, version }: { initial: WizardValues
           const first = onFields[0];
           if (first) setActive(stepOfPath(first.path));
         } else {
-          setSubmitError(err instanceof Error ? err.message : String(err));
+          setSubmitError(fieldMessage('', err instanceof Error ? err.message : String(err)));
         }
       }
     },
