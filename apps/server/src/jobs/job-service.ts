@@ -132,7 +132,7 @@ export class JobService {
       limit: q.pageSize,
       offset: (q.page - 1) * q.pageSize,
     };
-    if (q.latest) {
+    if (q.latest === 'true') {
       const latest = this.d.jobs.listLatest(filter);
       const queued = latest.items.some(({ job }) => job.status === 'Queuing') ? this.d.scheduler.positions() : new Map<number, number>();
       return {

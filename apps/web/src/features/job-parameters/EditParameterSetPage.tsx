@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Alert, Anchor, Breadcrumbs, Button, Group, Paper, Stack, Stepper, TextInput, Textarea, Title } from '@mantine/core';
+import { Alert, Anchor, Breadcrumbs, Paper, Stack, Stepper, TextInput, Textarea, Title } from '@mantine/core';
 import { FormProvider, useForm, useWatch, type FieldPath } from 'react-hook-form';
 import { Link, useNavigate, useParams } from 'react-router';
 import type { CreateTrainingJobInput, TrainingJobConfig } from '@tc/contracts';
@@ -10,6 +10,7 @@ import { JobParametersStep } from '../training-jobs/wizard/steps/JobParametersSt
 import { NotificationStep } from '../training-jobs/wizard/steps/NotificationStep';
 import { ResourcesStep } from '../training-jobs/wizard/steps/ResourcesStep';
 import { useWizardForm } from '../training-jobs/wizard/useWizardForm';
+import { WizardNav } from '../training-jobs/wizard/WizardNav';
 import type { WizardValues } from '../training-jobs/wizard/values';
 import { useTrainingJobConfig, useUpdateTrainingJobConfig } from './api';
 import { formPathOfServerField, parameterSetValues, toUpdateRequest } from './toParameterSet';
@@ -133,25 +134,14 @@ function EditWizard({ config }: { config: TrainingJobConfig }) {
             {active === 2 && <ResourcesStep />}
             {active === 3 && <NotificationStep offerSaving={false} />}
           </section>
-          <Group justify="space-between" mt="xl">
-            <Button variant="default" component={Link} to="/job-parameters">
-              Cancel
-            </Button>
-            <Group gap="sm">
-              {active > 0 && (
-                <Button variant="default" onClick={() => setActive(active - 1)}>
-                  Back
-                </Button>
-              )}
-              {active < last ? (
-                <Button type="submit">Next</Button>
-              ) : (
-                <Button type="submit" loading={form.formState.isSubmitting || update.isPending}>
-                  Save
-                </Button>
-              )}
-            </Group>
-          </Group>
+          <WizardNav
+            cancelTo="/job-parameters"
+            active={active}
+            last={last}
+            onBack={() => setActive(active - 1)}
+            finishLabel="Save"
+            busy={form.formState.isSubmitting || update.isPending}
+          />
         </Paper>
       </form>
     </FormProvider>

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { Alert, Anchor, Breadcrumbs, Button, Group, Paper, Stack, Stepper, Title } from '@mantine/core';
+import { Alert, Anchor, Breadcrumbs, Paper, Stack, Stepper, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { FormProvider, useForm, useWatch, type FieldPath } from 'react-hook-form';
 import { Link, useNavigate, useSearchParams } from 'react-router';
@@ -19,6 +19,7 @@ import { NotificationStep } from './steps/NotificationStep';
 import { ResourcesStep } from './steps/ResourcesStep';
 import { toFormValues } from './toFormValues';
 import { versionedOutput } from './versionedOutput';
+import { WizardNav } from './WizardNav';
 
 /**
  * `/jobs/new` — a new job; `?from=<name>&version=<V>` — the next version of that job, prefilled
@@ -210,25 +211,14 @@ function Wizard({ initial, fixedName = false, version }: { initial: WizardValues
             {active === 4 && <ConfirmStep version={shownVersion} />}
           </section>
 
-          <Group justify="space-between" mt="xl">
-            <Button variant="default" component={Link} to="/jobs">
-              Cancel
-            </Button>
-            <Group gap="sm">
-              {active > 0 && (
-                <Button variant="default" onClick={() => setActive(active - 1)}>
-                  Back
-                </Button>
-              )}
-              {active < last ? (
-                <Button type="submit">Next</Button>
-              ) : (
-                <Button type="submit" loading={form.formState.isSubmitting || create.isPending}>
-                  Submit
-                </Button>
-              )}
-            </Group>
-          </Group>
+          <WizardNav
+            cancelTo="/jobs"
+            active={active}
+            last={last}
+            onBack={() => setActive(active - 1)}
+            finishLabel="Submit"
+            busy={form.formState.isSubmitting || create.isPending}
+          />
         </Paper>
       </form>
     </FormProvider>

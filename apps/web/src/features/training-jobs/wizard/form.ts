@@ -48,6 +48,8 @@ const LABELS: Record<string, string> = {
   'env.*.value': 'Value',
   logPath: 'Job Log Path',
   maxRuntimeMinutes: 'Max Running Time',
+  'stallWatchdog.minutes': 'Stall Watchdog',
+  'stallWatchdog.action': 'When Stalled',
   'resources.pool': 'Resource Pool',
   'resources.type': 'Type',
   'resources.flavor': 'Specifications',

@@ -105,46 +105,16 @@ export function JobParametersStep() {
       <OutputNotEmptyWarning />
       <EnvironmentVariables />
       <PathField name="logPath" label="Job Log Path" description="Optional. Each node's log is written here when the job ends." />
-      <Controller
-        control={control}
+      <MinutesInput
         name="maxRuntimeMinutes"
-        render={({ field, fieldState }) => (
-          <NumberInput
-            ref={field.ref}
-            name={field.name}
-            label="Max Running Time (minutes)"
-            description="Optional. The job is stopped and fails when it runs longer."
-            min={1}
-            allowDecimal={false}
-            allowNegative={false}
-            value={field.value}
-            onChange={(v) => field.onChange(typeof v === 'number' ? v : v === '' ? '' : Number(v))}
-            onBlur={field.onBlur}
-            error={fieldState.error?.message}
-            maw={280}
-          />
-        )}
+        label="Max Running Time (minutes)"
+        description="Optional. The job is stopped and fails when it runs longer."
       />
       <Group align="flex-start" gap="md">
-        <Controller
-          control={control}
+        <MinutesInput
           name="stallWatchdog.minutes"
-          render={({ field, fieldState }) => (
-            <NumberInput
-              ref={field.ref}
-              name={field.name}
-              label="Stall Watchdog (minutes)"
-              description="Optional. When no log line comes for this long: alert, or stop the job."
-              min={1}
-              allowDecimal={false}
-              allowNegative={false}
-              value={field.value}
-              onChange={(v) => field.onChange(typeof v === 'number' ? v : v === '' ? '' : Number(v))}
-              onBlur={field.onBlur}
-              error={fieldState.error?.message}
-              maw={280}
-            />
-          )}
+          label="Stall Watchdog (minutes)"
+          description="Optional. When no log line comes for this long: alert, or stop the job."
         />
         <Controller
           control={control}
@@ -275,5 +245,32 @@ function OutputNotEmptyWarning() {
     <Alert color="yellow" title="Training Output Path is not empty" role="status">
       It already holds {count} {count === 1 ? 'entry' : 'entries'}; files with the same names will be overwritten.
     </Alert>
+  );
+}
+
+/** A whole number of minutes, or empty for none (max running time, stall watchdog). */
+function MinutesInput(props: { name: 'maxRuntimeMinutes' | 'stallWatchdog.minutes'; label: string; description: string }) {
+  const { control } = useWizardForm();
+  return (
+    <Controller
+      control={control}
+      name={props.name}
+      render={({ field, fieldState }) => (
+        <NumberInput
+          ref={field.ref}
+          name={field.name}
+          label={props.label}
+          description={props.description}
+          min={1}
+          allowDecimal={false}
+          allowNegative={false}
+          value={field.value}
+          onChange={(v) => field.onChange(typeof v === 'number' ? v : v === '' ? '' : Number(v))}
+          onBlur={field.onBlur}
+          error={fieldState.error?.message}
+          maw={280}
+        />
+      )}
+    />
   );
 }
