@@ -9,6 +9,8 @@ export interface ListFilter {
   status?: string;
   /** jobs: the class of the failure (failure_class). */
   failureClass?: string;
+  /** jobs: only each name's latest version (is_latest). */
+  latestOnly?: boolean;
   username?: string;
 }
 
@@ -28,6 +30,7 @@ export function whereOf(f: ListFilter): { clause: string; args: (string | number
     where.push('status = ?');
     args.push(f.status);
   }
+  if (f.latestOnly) where.push('is_latest = 1');
   if (f.failureClass) {
     where.push('failure_class = ?');
     args.push(f.failureClass);

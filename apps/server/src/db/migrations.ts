@@ -253,4 +253,9 @@ export const MIGRATIONS: readonly string[] = [
   /* 9: the class of a run's failure (platform, resources, user, stopped, max-runtime) beside its reason */ `
   ALTER TABLE jobs ADD COLUMN failure_class TEXT;
   `,
+  /* 10: each name's latest version marked, so the console's one-row-per-name list is an index range like the plain one */ `
+  ALTER TABLE jobs ADD COLUMN is_latest INTEGER NOT NULL DEFAULT 0;
+  UPDATE jobs SET is_latest = 1 WHERE version_num = (SELECT MAX(j.version_num) FROM jobs j WHERE j.name = jobs.name);
+  CREATE INDEX jobs_latest ON jobs (is_latest, id DESC);
+  `,
 ];

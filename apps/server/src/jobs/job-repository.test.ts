@@ -110,3 +110,42 @@ describe('JobRepository.transition', () => {
     expect(committed().status).toBe('Queuing');
   });
 });
+
+describe('JobRepository.listLatest', () => {
+  it('lists each name once, at its latest version with its count, and moves back when that version is deleted', () => {
+    const { jobs, job } = setUp();
+    const another = (name: string) =>
+      jobs.createWithNextVersion({
+        name,
+        description: null,
+        spec: { name } as CreateTrainingJobRequest,
+        poolId: 'public',
+        flavorId: 'cpu.1u2g',
+        nodeCount: 1,
+        hostnames: (v) => [`${name}-${v.toLowerCase()}-0`],
+        createdAt: new Date().toISOString(),
+        ownerId: 0,
+      });
+    const v2 = another('linreg');
+    const v3 = another('linreg');
+    another('bert');
+    const page = () => jobs.listLatest({ limit: 20, offset: 0 }).items.map((i) => [i.job.name, i.job.version, i.versionCount]);
+    expect(page()).toEqual([
+      ['bert', 'V001', 1],
+      ['linreg', 'V003', 3],
+    ]);
+    jobs.delete(v3.id);
+    expect(page()).toEqual([
+      ['bert', 'V001', 1],
+      ['linreg', 'V002', 2],
+    ]);
+    // Deleting an older version leaves the latest where it is.
+    jobs.delete(job.id);
+    expect(page()).toEqual([
+      ['bert', 'V001', 1],
+      ['linreg', 'V002', 1],
+    ]);
+    expect(jobs.listLatest({ status: 'Queuing', limit: 20, offset: 0 }).total).toBe(2);
+    expect(v2.version).toBe('V002');
+  });
+});

@@ -3,7 +3,7 @@ import type { Db } from '../db/database.js';
 import type { JobEventRecord, JobNodeRecord, JobRecord } from './job.js';
 import { formatVersion } from './version.js';
 import { ConflictError } from '../errors.js';
-import { listPage, whereOf } from '../db/list-query.js';
+import { listPage } from '../db/list-query.js';
 
 interface JobRow {
   id: number;
@@ -145,10 +145,11 @@ export class JobRepository {
       }
       opts.check?.();
       const versionNum = (last?.version_num ?? 0) + 1;
+      this.db.prepare('UPDATE jobs SET is_latest = 0 WHERE name = ? AND is_latest = 1').run(job.name);
       const info = this.db
         .prepare(
-          `INSERT INTO jobs (name, version_num, description, status, spec, pool_id, flavor_id, node_count, created_at, owner_id)
-           VALUES (?, ?, ?, 'Queuing', ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO jobs (name, version_num, description, status, spec, pool_id, flavor_id, node_count, created_at, owner_id, is_latest)
+           VALUES (?, ?, ?, 'Queuing', ?, ?, ?, ?, ?, ?, 1)`,
         )
         .run(
           job.name,
@@ -212,19 +213,17 @@ export class JobRepository {
    * version succeeded is not listed under Failed for an older failed one.
    */
   listLatest(filter: JobFilter): { items: LatestJobRecord[]; total: number } {
-    const { clause, args } = whereOf({ ownerId: filter.ownerId, name: filter.name, failureClass: filter.failureClass });
-    const latest = `SELECT * FROM (
-        SELECT jobs.*,
-          ROW_NUMBER() OVER (PARTITION BY name ORDER BY version_num DESC) AS version_rank,
-          COUNT(*) OVER (PARTITION BY name) AS version_count
-        FROM jobs ${clause}
-      ) WHERE version_rank = 1${filter.status ? ' AND status = ?' : ''}`;
-    const all = filter.status ? [...args, filter.status] : args;
-    const { n } = this.db.prepare<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM (${latest})`).get(...all)!;
-    const rows = this.db
-      .prepare<unknown[], JobRow & { version_count: number }>(`${latest} ORDER BY id DESC LIMIT ? OFFSET ?`)
-      .all(...all, filter.limit, filter.offset);
-    return { items: rows.map((r) => ({ job: toRecord(r), versionCount: r.version_count })), total: n };
+    // is_latest is kept by create and delete, so this is the plain list's index range; the
+    // version counts are one lookup per row shown (UNIQUE(name, version_num)'s index).
+    const { rows, total } = listPage<JobRow>(this.db, {
+      table: 'jobs',
+      filter: { ...filter, latestOnly: true },
+      orderBy: 'id DESC',
+      limit: filter.limit,
+      offset: filter.offset,
+    });
+    const count = this.db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM jobs WHERE name = ?');
+    return { items: rows.map((r) => ({ job: toRecord(r), versionCount: count.get(r.name)!.n })), total };
   }
 
   listByStatus(statuses: readonly JobStatus[]): JobRecord[] {
@@ -281,8 +280,17 @@ export class JobRepository {
     this.db.prepare('UPDATE jobs SET image_id = ?, image_digest = ? WHERE id = ?').run(imageId, imageDigest, id);
   }
 
+  /** Deletes the job; when it was its name's latest version, the next highest becomes the latest. */
   delete(id: number): void {
-    this.db.prepare('DELETE FROM jobs WHERE id = ?').run(id);
+    this.db.transaction(() => {
+      const gone = this.db.prepare<[number], { name: string; is_latest: number }>('SELECT name, is_latest FROM jobs WHERE id = ?').get(id);
+      this.db.prepare('DELETE FROM jobs WHERE id = ?').run(id);
+      if (gone?.is_latest) {
+        this.db
+          .prepare('UPDATE jobs SET is_latest = 1 WHERE name = ? AND version_num = (SELECT MAX(version_num) FROM jobs WHERE name = ?)')
+          .run(gone.name, gone.name);
+      }
+    })();
   }
 
   addEvent(jobId: number, type: string, message: string, at = new Date().toISOString()): void {
