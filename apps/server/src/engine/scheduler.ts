@@ -62,9 +62,14 @@ export class Scheduler {
     return i < 0 ? null : i + 1;
   }
 
-  /** Why a queued job waits (null when it does not), as `viewer` may see it. */
-  waiting(job: JobRecord, viewer: { userId: number; admin: boolean }, now = new Date()): Waiting | null {
-    if (job.status !== 'Queuing') return null;
+  /**
+   * Why each queued job of `jobs` waits, as `viewer` may see it (the others are left out). The
+   * running and queued jobs are read once for them all, so a list page costs two queries.
+   */
+  waiting(jobs: readonly JobRecord[], viewer: { userId: number; admin: boolean }, now = new Date()): Map<number, Waiting> {
+    const out = new Map<number, Waiting>();
+    const queuedOnes = jobs.filter((j) => j.status === 'Queuing');
+    if (!queuedOnes.length) return out;
     const poolJob = (j: JobRecord): PoolJob => ({
       id: j.id,
       name: j.name,
@@ -75,19 +80,23 @@ export class Scheduler {
       startedAt: j.startedAt,
       maxRuntimeMinutes: j.spec.maxRuntimeMinutes ?? null,
     });
-    return whyWaiting({
-      job: poolJob(job),
-      pool: job.poolId,
-      holders: this.jobs
-        .listByStatus(HOLDING)
-        .filter((j) => j.poolId === job.poolId)
-        .map(poolJob),
-      queue: this.queued(job.poolId).map(poolJob),
-      capacity: this.pools.capacityOf(job.poolId),
-      flavorOf: (id) => this.pools.flavor(job.poolId, id) ?? null,
-      viewer,
-      now,
-    });
+    const holders = this.jobs.listByStatus(HOLDING).map((j) => ({ pool: j.poolId, job: poolJob(j) }));
+    const queue = this.jobs.listByStatus(['Queuing']).map((j) => ({ pool: j.poolId, job: poolJob(j) }));
+    const inPool = (list: typeof holders, pool: string) => list.filter((e) => e.pool === pool).map((e) => e.job);
+    for (const job of queuedOnes) {
+      const w = whyWaiting({
+        job: poolJob(job),
+        pool: job.poolId,
+        holders: inPool(holders, job.poolId),
+        queue: inPool(queue, job.poolId),
+        capacity: this.pools.capacityOf(job.poolId),
+        flavorOf: (id) => this.pools.flavor(job.poolId, id) ?? null,
+        viewer,
+        now,
+      });
+      if (w) out.set(job.id, w);
+    }
+    return out;
   }
 
   /** Positions of every queued job, for list views that show many at once. */

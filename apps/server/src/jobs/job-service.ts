@@ -120,7 +120,7 @@ export class JobService {
 
   get(actor: Actor, name: string, version: string): TrainingJob {
     const job = this.find(actor, name, version);
-    return { ...this.view(job), waiting: this.d.scheduler.waiting(job, actor) };
+    return { ...this.view(job), waiting: this.d.scheduler.waiting([job], actor).get(job.id) ?? null };
   }
 
   list(actor: Actor, q: ListTrainingJobsQuery): TrainingJobList {
@@ -135,10 +135,14 @@ export class JobService {
     if (q.latest === 'true') {
       const latest = this.d.jobs.listLatest(filter);
       const queued = latest.items.some(({ job }) => job.status === 'Queuing') ? this.d.scheduler.positions() : new Map<number, number>();
+      const waits = this.d.scheduler.waiting(
+        latest.items.map((i) => i.job),
+        actor,
+      );
       return {
         items: latest.items.map(({ job, versionCount }) => ({
           ...toSummary(job, queued.get(job.id) ?? null),
-          waitingSummary: this.waitingWords(job, actor),
+          waitingSummary: waits.get(job.id)?.summary ?? null,
           versionCount,
         })),
         total: latest.total,
@@ -146,15 +150,11 @@ export class JobService {
     }
     const { items, total } = this.d.jobs.list(filter);
     const positions = items.some((j) => j.status === 'Queuing') ? this.d.scheduler.positions() : new Map<number, number>();
+    const waits = this.d.scheduler.waiting(items, actor);
     return {
-      items: items.map((j) => ({ ...toSummary(j, positions.get(j.id) ?? null), waitingSummary: this.waitingWords(j, actor) })),
+      items: items.map((j) => ({ ...toSummary(j, positions.get(j.id) ?? null), waitingSummary: waits.get(j.id)?.summary ?? null })),
       total,
     };
-  }
-
-  /** A queued job's wait in words, for the list; null for the others (no work for them). */
-  private waitingWords(job: JobRecord, actor: Actor): string | null {
-    return job.status === 'Queuing' ? (this.d.scheduler.waiting(job, actor)?.summary ?? null) : null;
   }
 
   logs(actor: Actor, name: string, version: string, q: LogsQuery): LogPage {

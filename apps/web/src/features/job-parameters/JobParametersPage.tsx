@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Anchor, Button, Code, Group, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Anchor, Button, Code, Group, Stack, Table, Text, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { Link } from 'react-router';
 import type { TrainingJobConfig } from '@tc/contracts';
@@ -8,6 +8,7 @@ import { ConfirmButton } from '../../ui/ConfirmButton';
 import { Pager } from '../../ui/Pager';
 import { EmptyState, ErrorState, LoadingState } from '../../ui/states';
 import { useDeleteTrainingJobConfig, useTrainingJobConfigs } from './api';
+import { SearchByName } from '../../ui/SearchByName';
 
 export const PAGE_SIZE = 20;
 
@@ -26,18 +27,7 @@ export function JobParametersPage() {
         </Title>
         {data && <Text c="dimmed">{data.total === 1 ? '1 configuration' : `${data.total} configurations`}</Text>}
       </Group>
-      <TextInput
-        label="Search by name"
-        type="search"
-        value={search}
-        maxLength={64}
-        onChange={(e) => {
-          setSearch(e.currentTarget.value);
-          setPage(1);
-        }}
-        w={260}
-        maw="100%"
-      />
+      <SearchByName value={search} onChange={setSearch} onPageReset={() => setPage(1)} />
 
       {isPending ? (
         <LoadingState label="Loading job parameters…" />

@@ -18,6 +18,7 @@ import {
   useRemoveSubscription,
   useRotateSecret,
 } from './api';
+import { SearchByName } from '../../ui/SearchByName';
 
 export const PAGE_SIZE = 20;
 
@@ -84,18 +85,7 @@ export function NotificationTopicsPage() {
       {secret && <SecretOnce topic={secret.topic} secret={secret.secret} onDismiss={() => setSecret(null)} />}
       <CreateTopicForm onCreated={(topic, s) => setSecret({ topic, secret: s })} />
 
-      <TextInput
-        label="Search by name"
-        type="search"
-        value={search}
-        maxLength={64}
-        onChange={(e) => {
-          setSearch(e.currentTarget.value);
-          setPage(1);
-        }}
-        w={260}
-        maw="100%"
-      />
+      <SearchByName value={search} onChange={setSearch} onPageReset={() => setPage(1)} />
 
       {isPending ? (
         <LoadingState label="Loading topics…" />

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Anchor, Button, Code, Group, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Anchor, Button, Code, Group, Select, Stack, Table, Text, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { Link } from 'react-router';
 import { JOB_STATUSES, isTerminal, type JobStatus, type TrainingJobSummary } from '@tc/contracts';
@@ -10,6 +10,7 @@ import { Pager } from '../../../ui/Pager';
 import { StatusBadge } from '../../../ui/StatusBadge';
 import { useTrainingJobs } from '../api';
 import { JobActions } from './JobActions';
+import { SearchByName } from '../../../ui/SearchByName';
 
 export const PAGE_SIZE = 20;
 
@@ -50,17 +51,7 @@ export function TrainingJobsPage() {
       </Group>
 
       <Group gap="sm" wrap="wrap" align="flex-end">
-        <TextInput
-          label="Search by name"
-          type="search"
-          value={search}
-          maxLength={64}
-          onChange={(e) => {
-            setSearch(e.currentTarget.value);
-            setPage(1);
-          }}
-          w={260}
-        />
+        <SearchByName value={search} onChange={setSearch} onPageReset={() => setPage(1)} />
         <Select
           label="Status"
           placeholder="All statuses"
