@@ -114,7 +114,7 @@ const FEATURES = new Set([
   'engine',
   'demo',
 ]);
-const PORTS = new Set(['engine/container-engine.ts', 'storage/object-store.ts']);
+const PORTS = new Set(['engine/container-engine.ts', 'engine/node-agent.ts', 'storage/object-store.ts']);
 
 function place(rel) {
   if (rel === 'main.ts' || rel === 'app.ts') return { unit: rel, layer: 'composition root' };

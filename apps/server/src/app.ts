@@ -16,6 +16,7 @@ import { ImageCheckRepository } from './engine/image-check-repository.js';
 import { ImageTagRepository } from './images/image-tag-repository.js';
 import type { ContainerEngine } from './engine/container-engine.js';
 import type { ObjectStore } from './storage/object-store.js';
+import type { NodeAgent } from './engine/node-agent.js';
 import { ResourcePools } from './engine/resource-pools.js';
 import { JobRunner } from './engine/job-runner.js';
 import { Scheduler } from './engine/scheduler.js';
@@ -23,6 +24,7 @@ import { DatasetRepository } from './datasets/dataset-repository.js';
 import { DatasetService } from './datasets/dataset-service.js';
 import { datasetRoutes } from './http/datasets.js';
 import { JobService } from './jobs/job-service.js';
+import { LogStreams } from './jobs/log-streams.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { trainingJobRoutes } from './http/training-jobs.js';
 import { trainingJobOutputRoutes } from './http/training-job-outputs.js';
@@ -54,6 +56,8 @@ export interface AppDeps {
   db: Db;
   store: ObjectStore;
   engine: ContainerEngine;
+  /** The node agent of this console on the engine (it needs the console's id, known here). */
+  nodeAgent: (consoleId: string) => NodeAgent;
   /** Extra labels on job containers (tests use them to clean up). */
   containerLabels?: Record<string, string>;
   webDir?: string;
@@ -97,6 +101,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const pools = new ResourcePools(config.pools, () => deps.engine.capacity());
   await pools.refresh();
   const datasets = new DatasetService(new DatasetRepository(deps.db), deps.store, config.s3Region);
+  const id = consoleId(config.dataDir);
   const runner = new JobRunner({
     onStalled: (job) => notifications.onStalled(job),
     dataSnapshot: (id, version) => datasets.snapshot(id, version),
@@ -104,11 +109,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     logs,
     verdicts,
     engine: deps.engine,
+    agent: deps.nodeAgent(id),
     store: deps.store,
     pools,
     stopGraceSeconds: config.stopGraceSeconds,
     logMaxBytesPerNode: config.logMaxBytesPerNode,
-    consoleId: consoleId(config.dataDir),
+    consoleId: id,
     extraLabels: deps.containerLabels,
     log: app.log,
   });
@@ -145,9 +151,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   app.addHook('onClose', async () => deliveries.stop());
   const parameterSetRepo = new ParameterSetRepository(deps.db);
   const saveParameters = new SaveParametersOnCreate({ configs: parameterSetRepo, jobs });
+  const logStreams = new LogStreams({ logs, jobs });
+  // Open event streams would keep the server from closing; browsers reconnect by their last id.
+  app.addHook('preClose', async () => logStreams.closeAll());
   const service = new JobService({
     jobs,
     logs,
+    streams: logStreams,
     pools,
     scheduler,
     runner,

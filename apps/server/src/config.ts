@@ -103,6 +103,12 @@ const EnvConfig = z.object({
     .min(64 * 1024)
     .max(1024 ** 4)
     .default(64 * 1024 * 1024),
+  // The folder on the engine's host under which jobs' work folders are made (staged code and
+  // data, outputs). Absolute; default: <DATA_DIR>/node, right for an engine on this machine.
+  NODE_ROOT: z
+    .string()
+    .regex(/^\/[^\0]*$/, { error: 'NODE_ROOT must be an absolute path on the engine host' })
+    .optional(),
   NOTIFY_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(10_000),
   NOTIFY_RETRY_MAX_MS: z.coerce.number().int().min(1).max(86_400_000).default(3_600_000),
   NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
@@ -204,6 +210,8 @@ export interface Config {
   stopGraceSeconds: number;
   /** What one node's stored log may take (LogSink); the engine's log files are sized from it. */
   logMaxBytesPerNode: number;
+  /** The engine host's folder for this console's work folders (see NODE_ROOT). */
+  nodeRoot: string;
   /** Webhook retries: delay base × 2^(attempt-1), capped; see notifications/delivery-worker.ts. */
   notify: { baseMs: number; maxDelayMs: number; maxAttempts: number; timeoutMs: number; pollMs: number };
   /** Normalised WEBHOOK_ALLOW_HOSTS entries; every other internal address is refused (notifications/address-policy.ts). */
@@ -259,6 +267,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pools,
     stopGraceSeconds: e.STOP_GRACE_SECONDS,
     logMaxBytesPerNode: e.LOG_MAX_BYTES_PER_NODE,
+    nodeRoot: e.NODE_ROOT ?? path.join(path.resolve(e.DATA_DIR), 'node'),
     notify: {
       baseMs: e.NOTIFY_RETRY_BASE_MS,
       maxDelayMs: e.NOTIFY_RETRY_MAX_MS,

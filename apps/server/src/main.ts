@@ -6,6 +6,7 @@ import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type S3Settings } from './config.js';
 import { openDatabase } from './db/database.js';
 import { createDockerClient, DockerEngine } from './engine/docker/docker-engine.js';
+import { DockerNodeAgent, removeAgent } from './engine/docker/docker-node-agent.js';
 import { startEmbeddedS3 } from './storage/embedded/embedded-s3.js';
 import { createS3Client } from './storage/s3-client.js';
 import { S3ObjectStore } from './storage/s3-object-store.js';
@@ -44,11 +45,23 @@ async function main(): Promise<void> {
   const docker = createDockerClient(config.dockerHost);
   const engine = new DockerEngine(docker);
   const db = openDatabase(path.join(config.dataDir, 'console.db'));
-  const app = await buildApp(config, { db, store, engine });
+  let agentOf: string | null = null;
+  const app = await buildApp(config, {
+    db,
+    store,
+    engine,
+    nodeAgent: (id) => {
+      agentOf = id;
+      return new DockerNodeAgent(docker, { consoleId: id, nodeRoot: config.nodeRoot });
+    },
+  });
 
   const shutdown = async (signal: string) => {
     app.log.info(`${signal}: closing`);
     await app.close();
+    // The agent is only needed while the console drives a transfer; the next start makes it
+    // again in a fraction of a second (and a killed console's is reused).
+    if (agentOf) await removeAgent(docker, agentOf).catch(() => undefined);
     db.close();
     await stopEmbedded?.();
     process.exit(0);

@@ -277,11 +277,28 @@ export const IdempotencyKey = z
 // Loose: the other request headers pass through untouched.
 export const CreateTrainingJobHeaders = z.looseObject({ 'idempotency-key': IdempotencyKey.optional() });
 
+/**
+ * A node's data transfer as it happens: code and data coming down before the run, outputs going
+ * up after it. Totals are known from the start (the listing); done counts grow.
+ */
+export const NodeTransfer = z.object({
+  step: z.enum(['download', 'upload']),
+  files: z.int().min(0),
+  filesTotal: z.int().min(0),
+  bytes: z.number().min(0),
+  bytesTotal: z.number().min(0),
+  /** Whether the step is over (its totals stay for the record). */
+  done: z.boolean(),
+});
+export type NodeTransfer = z.infer<typeof NodeTransfer>;
+
 export const JobNode = z.object({
   index: z.int().min(0),
   hostname: z.string(),
   state: z.string(),
   exitCode: z.int().nullable(),
+  /** The node's transfers so far: the download before the run, then the upload after it. */
+  transfers: z.array(NodeTransfer).optional(),
 });
 export type JobNode = z.infer<typeof JobNode>;
 

@@ -41,6 +41,23 @@ export class SnapshotStore implements ObjectStore {
     return this.inner.upload(bucket, key, body, contentType);
   }
 
+  // The agent checks each pinned file's ETag itself (the listing hands it over with the URL).
+  presign(method: 'GET' | 'PUT', bucket: string, key: string, expiresSeconds: number, query?: Record<string, string>): Promise<string> {
+    return this.inner.presign(method, bucket, key, expiresSeconds, query);
+  }
+  startMultipart(bucket: string, key: string): Promise<string> {
+    return this.inner.startMultipart(bucket, key);
+  }
+  presignPart(bucket: string, key: string, uploadId: string, partNumber: number, expiresSeconds: number): Promise<string> {
+    return this.inner.presignPart(bucket, key, uploadId, partNumber, expiresSeconds);
+  }
+  completeMultipart(bucket: string, key: string, uploadId: string, etags: string[]): Promise<void> {
+    return this.inner.completeMultipart(bucket, key, uploadId, etags);
+  }
+  abortMultipart(bucket: string, key: string, uploadId: string): Promise<void> {
+    return this.inner.abortMultipart(bucket, key, uploadId);
+  }
+
   async *list(bucket: string, prefix: string): AsyncGenerator<ObjectInfo> {
     if (bucket !== this.bucket || !prefix.startsWith(this.prefix)) {
       throw new Error(`the snapshot of s3://${this.bucket}/${this.prefix} cannot list s3://${bucket}/${prefix}`);

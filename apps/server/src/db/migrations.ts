@@ -258,4 +258,8 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE jobs SET is_latest = 1 WHERE version_num = (SELECT MAX(j.version_num) FROM jobs j WHERE j.name = jobs.name);
   CREATE INDEX jobs_latest ON jobs (is_latest, id DESC);
   `,
+  /* 11: a node's data transfer in progress (JSON: step, files/bytes done of total), and its work folder on the node */ `
+  ALTER TABLE job_nodes ADD COLUMN transfer TEXT;
+  ALTER TABLE job_nodes ADD COLUMN work_dir TEXT;
+  `,
 ];

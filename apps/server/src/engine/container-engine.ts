@@ -26,6 +26,8 @@ export interface ContainerSpec {
    * (a runaway job would otherwise fill the engine's disk too). Absent: the engine's default.
    */
   logMaxBytes?: number;
+  /** Folders of the engine's host mounted into the container (the job's work folder at /home/work). */
+  mounts?: { hostPath: string; containerPath: string; readOnly?: boolean }[];
 }
 
 /** A network the console made for one job, found by label for cleanup. */

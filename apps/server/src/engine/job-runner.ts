@@ -1,6 +1,9 @@
-import { parseObjectPath, type FailureClass, type Flavor, type JobStatus } from '@tc/contracts';
+import { parseObjectPath, type FailureClass, type Flavor, type JobStatus, type NodeTransfer } from '@tc/contracts';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { ContainerGoneError, type ContainerEngine, type ExitInfo } from './container-engine.js';
+import type { NodeAgent } from './node-agent.js';
+import { planStaging, stageOnNode, throttled, TransferError, uploadFromNode, type StagingPlan, type StagingReport } from './node-data.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { JobRepository } from '../jobs/job-repository.js';
 import type { LogRepository } from './log-repository.js';
@@ -9,25 +12,13 @@ import type { PoolConfig } from '../config.js';
 import type { ResourcePools } from './resource-pools.js';
 import { EventType, type JobRecord } from '../jobs/job.js';
 import { checkImage } from './image-check.js';
-import { skeletonDirs, stagingTar, type StagingReport } from './staging.js';
-import { uploadOutputs } from './output-upload.js';
-import { nodeEnvironment, nodeHostnames } from './job-env.js';
-import { CODE_ROOT, CONTAINER_UID, DATA_DIR, inArchive, lastSegment, OUTPUT_DIR } from './paths.js';
+import { nodeHostnames } from './job-env.js';
+import { LABEL, launchPlan } from './launch-plan.js';
+import { CODE_ROOT, CONTAINER_UID, DATA_DIR, lastSegment, OUTPUT_DIR, WORK_DIR } from './paths.js';
 import { DEFAULT_LOG_MAX_BYTES, LogSink } from './log-sink.js';
 import { QUOTED_LINES, quoteStderr } from './failure-reason.js';
 import type { DataSnapshot } from '../datasets/dataset-service.js';
 
-export const LABEL = {
-  managed: 'tc.managed',
-  /** Which console owns it: several consoles may share one engine, and each sweeps only its own. */
-  console: 'tc.console',
-  jobId: 'tc.job-id',
-  jobName: 'tc.job-name',
-  jobVersion: 'tc.job-version',
-  node: 'tc.node',
-} as const;
-
-const PIDS_LIMIT = 1024;
 /**
  * How long the log may go on arriving after a container exited. The engine (20.10) at times
  * keeps a follow open after the exit; past this, what is left is read once without follow.
@@ -35,14 +26,17 @@ const PIDS_LIMIT = 1024;
 const LOG_DRAIN_MS = 15_000;
 /** How long removals are retried while the engine is unreachable. */
 const REMOVAL_RETRY_MS = 10 * 60_000;
-const GiB = 1024 ** 3;
 
 export interface RunnerDeps {
   jobs: JobRepository;
   logs: LogRepository;
   verdicts: ImageCheckRepository;
   engine: ContainerEngine;
+  /** Moves the job's data on its node (staging before the run, outputs after it). */
+  agent: NodeAgent;
   store: ObjectStore;
+  /** Files larger than this go up in parts (tests make it small); SINGLE_PUT_MAX when absent. */
+  singlePutMax?: number;
   pools: Pick<ResourcePools, 'flavor' | 'pool'>;
   /** Between SIGTERM and SIGKILL when a job is stopped or runs out of time. */
   stopGraceSeconds: number;
@@ -83,6 +77,11 @@ async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A contract path relative to the work folder mounted at /home/work, e.g. "data". */
+function rel(containerPath: string): string {
+  return containerPath.slice(WORK_DIR.length + 1);
+}
+
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
@@ -107,6 +106,10 @@ interface Execution {
   containers: (string | null)[];
   network: string | null;
   sinks: LogSink[];
+  /** Per node: its work folder on the node (relative to the agent's node root), mounted at /home/work. */
+  workDirs: (string | null)[];
+  /** Ends a transfer in progress when the job is stopped. */
+  transfers: AbortController;
   /** Whether the containers were started (so outputs may exist and must be uploaded). */
   started: boolean;
   /** Whether the output upload was attempted; a failure there is not retried. */
@@ -180,6 +183,8 @@ export class JobRunner {
     if (ex) {
       ex.stopRequested = true;
       if (ex.started) void this.stopContainers(ex);
+      // Staging stops at once; an upload after a stop is still wanted (outputs are kept).
+      else ex.transfers.abort();
     }
     return true;
   }
@@ -210,6 +215,7 @@ export class JobRunner {
       byJob.delete(job.id);
       if (job.status === 'Initializing') {
         for (const id of found.values()) await engine.remove(id).catch(() => undefined);
+        for (const n of jobs.nodes(job.id)) if (n.workDir) await this.removeWorkDir(n.workDir).catch(() => undefined);
         const net = networkOf(job.id);
         if (net) await engine.removeNetwork(net).catch(() => undefined);
         this.event(job, EventType.recovery, 'the server restarted while the job was initializing; initializing again');
@@ -266,6 +272,8 @@ export class JobRunner {
             onDropStart: (message) => this.event(job, EventType.warning, message),
           }),
       ),
+      workDirs: hostnames.map(() => null),
+      transfers: new AbortController(),
       started: false,
       finishing: false,
       gone: hostnames.map(() => false),
@@ -279,14 +287,6 @@ export class JobRunner {
     };
     this.executions.set(job.id, ex);
     return ex;
-  }
-
-  /**
-   * A container or network name on the engine. Engine names are global, and several consoles
-   * may share an engine, each numbering its jobs from 1: the console's id keeps them apart.
-   */
-  private engineName(base: string, job: JobRecord): string {
-    return `tc-${this.deps.consoleId.replace(/[^a-zA-Z0-9]/g, '').slice(0, 12)}-${base}-${job.id}`;
   }
 
   private flavorOf(job: JobRecord): { flavor: Flavor; pool: PoolConfig } {
@@ -331,6 +331,7 @@ export class JobRunner {
     const ex = this.execution(job);
     ex.containers = containers;
     ex.network = network;
+    ex.workDirs = this.deps.jobs.nodes(job.id).map((n) => n.workDir);
     ex.started = true;
     let end: () => void;
     try {
@@ -363,11 +364,39 @@ export class JobRunner {
     if (ex.stopRequested) throw new StopRequested();
   }
 
-  /** Image check, network, containers, staging, start; ends with the job Running. */
+  /**
+   * Image check, network, containers, staging, start; ends with the job Running. What does not
+   * depend on each other overlaps: the staging plan (listing, signing) and the agent are made
+   * ready while the image is checked; containers are created while the nodes stage; every node
+   * stages code and data at once.
+   */
   private async initialize(ex: Execution, flavor: Flavor, pool: PoolConfig): Promise<void> {
-    const { jobs, engine, store } = this.deps;
+    const { jobs, engine, store, agent } = this.deps;
     const { job, hostnames } = ex;
     const log0 = ex.sinks[0]!;
+
+    const code = parseObjectPath(job.spec.algorithm.codeDir);
+    const codeFolder = lastSegment(code.prefix);
+    const codeDest = `${rel(CODE_ROOT)}/${codeFolder}`;
+    const dataSpec = job.spec.data;
+    let data: { bucket: string; prefix: string; store: ObjectStore };
+    let dataUrl: string;
+    if (dataSpec.source === 'path') {
+      data = { ...parseObjectPath(dataSpec.path), store };
+      dataUrl = dataSpec.path;
+    } else {
+      const snap = this.deps.dataSnapshot?.(dataSpec.datasetId, dataSpec.version);
+      if (!snap) throw new StepError('data download', `dataset ${dataSpec.datasetId} ${dataSpec.version} no longer exists`, 'user');
+      data = snap;
+      dataUrl = snap.url;
+    }
+    // Started now, awaited after the image check: neither needs the other.
+    const plans = Promise.all([
+      step('code download', () => planStaging(store, code.bucket, code.prefix, codeDest)),
+      step('data download', () => planStaging(data.store, data.bucket, data.prefix, rel(DATA_DIR))),
+      step('node agent', () => agent.ensure()),
+    ]);
+    plans.catch(() => undefined);
 
     const check = await step('image check', () => checkImage(job.spec.algorithm.imagePath, { engine, verdicts: this.deps.verdicts }));
     const checkMsg = check.passed
@@ -382,101 +411,64 @@ export class JobRunner {
     jobs.setImage(job.id, imageId, check.imageDigest);
     this.checkStop(ex);
 
-    const code = parseObjectPath(job.spec.algorithm.codeDir);
-    const dataSpec = job.spec.data;
-    let data: { bucket: string; prefix: string; store: ObjectStore };
-    let dataUrl: string;
-    if (dataSpec.source === 'path') {
-      data = { ...parseObjectPath(dataSpec.path), store };
-      dataUrl = dataSpec.path;
-    } else {
-      const snap = this.deps.dataSnapshot?.(dataSpec.datasetId, dataSpec.version);
-      if (!snap) throw new StepError('data download', `dataset ${dataSpec.datasetId} ${dataSpec.version} no longer exists`, 'user');
-      data = snap;
-      dataUrl = snap.url;
+    const [codePlan, dataPlan] = await plans;
+    const skipped = dataPlan.report;
+    const total = skipped.files + skipped.skippedLong.length + skipped.skippedUnsafe.length;
+    if (total > 0 && skipped.files === 0) {
+      for (const n of skipped.skippedLong) log0.system(`skipped data file with a name over 255 characters: ${n}`);
+      throw new StepError(
+        'data download',
+        `every data file was skipped (${plural(skipped.skippedLong.length, 'name')} over 255 characters, ${skipped.skippedUnsafe.length} unsafe); nothing left to train on`,
+      );
     }
-    const codeFolder = lastSegment(code.prefix);
-    const labels = (node: number): Record<string, string> => ({
-      ...this.deps.extraLabels,
-      [LABEL.managed]: '1',
-      [LABEL.console]: this.deps.consoleId,
-      [LABEL.jobId]: String(job.id),
-      [LABEL.jobName]: job.name,
-      [LABEL.jobVersion]: job.version,
-      [LABEL.node]: String(node),
+    // A fresh folder per attempt: a transfer a previous process left running can never write
+    // into this one.
+    const attempt = randomBytes(4).toString('hex');
+    hostnames.forEach((_, i) => {
+      const dir = `${job.id}-${i}-${attempt}`;
+      ex.workDirs[i] = dir;
+      jobs.updateNode(job.id, i, { workDir: dir });
     });
 
-    let networkMode = pool.network ? 'bridge' : 'none';
-    if (job.nodeCount > 1) {
-      // Nodes find each other by hostname on a network of their own; internal unless the pool
-      // lets jobs reach out, so a distributed job is no more connected than a standalone one.
-      const name = this.engineName(hostnames[0]!.replace(/-0$/, ''), job);
-      ex.network = await step('network creation', () => engine.createNetwork(name, labels(-1), !pool.network));
-      networkMode = name;
-    }
+    const plan = launchPlan({
+      job,
+      flavor,
+      pool,
+      imageId,
+      dataUrl,
+      consoleId: this.deps.consoleId,
+      workDirHostPaths: ex.workDirs.map((d) => agent.hostPath(d!)),
+      logMaxBytes: this.logMaxBytes(),
+      extraLabels: this.deps.extraLabels,
+    });
+    const each = job.nodeCount > 1 ? ` to each of ${job.nodeCount} nodes` : '';
+    this.event(
+      job,
+      EventType.download,
+      `downloading code (${plural(codePlan.report.files, 'file')}, ${codePlan.report.bytes} bytes) and data (${plural(dataPlan.report.files, 'file')}, ${dataPlan.report.bytes} bytes)${each}, straight from the store`,
+    );
+    const staged = Promise.all(hostnames.map((_, i) => this.stageNode(ex, i, codePlan, dataPlan, codeFolder)));
+    staged.catch(() => undefined);
+    const net = plan.network;
+    if (net) ex.network = await step('network creation', () => engine.createNetwork(net.name, net.labels, net.internal));
+    await Promise.all(
+      plan.containers.map(async (spec, i) => {
+        const id = await step('container creation', () => engine.createContainer(spec));
+        ex.containers[i] = id;
+        jobs.updateNode(job.id, i, { containerId: id, state: 'created' });
+      }),
+    );
+    await staged;
+    this.checkStop(ex);
 
-    for (let i = 0; i < job.nodeCount; i++) {
-      const id = await step('container creation', () =>
-        engine.createContainer({
-          name: this.engineName(hostnames[i]!, job),
-          image: imageId,
-          cmd: ['/bin/sh', '-c', job.spec.algorithm.bootCommand],
-          env: nodeEnvironment({ spec: job.spec, version: job.version, index: i, hostnames, dataUrl }),
-          labels: labels(i),
-          hostname: hostnames[i]!,
-          nanoCpus: Math.round(flavor.vcpus * 1e9),
-          memoryBytes: Math.round(flavor.memoryGiB * GiB),
-          pidsLimit: PIDS_LIMIT,
-          gpus: flavor.gpus,
-          networkMode,
-          ...(ex.network ? { networkAliases: [hostnames[i]!] } : {}),
-          logMaxBytes: this.logMaxBytes(),
-        }),
-      );
-      ex.containers[i] = id;
-      jobs.updateNode(job.id, i, { containerId: id, state: 'created' });
-    }
-
-    const on = (i: number): string => (job.nodeCount > 1 ? ` on node ${i}` : '');
-    for (let i = 0; i < job.nodeCount; i++) {
-      const id = ex.containers[i]!;
-      const sink = ex.sinks[i]!;
-      await step('code download', async () => {
-        const s = stagingTar(
-          store,
-          { bucket: code.bucket, prefix: code.prefix, dest: inArchive(`${CODE_ROOT}/${codeFolder}`) },
-          skeletonDirs(codeFolder),
-        );
-        const [, report] = await this.copyIn(id, s);
-        const msg = describeStaging(`code downloaded to ${CODE_ROOT}/${codeFolder}/${on(i)}`, report);
-        this.event(job, EventType.codeDownload, msg);
-        sink.system(msg);
-      });
-      this.checkStop(ex);
-
-      await step('data download', async () => {
-        const s = stagingTar(data.store, { bucket: data.bucket, prefix: data.prefix, dest: inArchive(DATA_DIR) });
-        const [, r] = await this.copyIn(id, s);
-        const msg = describeStaging(`data downloaded to ${DATA_DIR}/${on(i)}`, r);
-        this.event(job, EventType.dataDownload, msg);
-        sink.system(msg);
-        for (const n of r.skippedLong) sink.system(`skipped data file with a name over 255 characters: ${n}`);
-        const total = r.files + r.skippedLong.length + r.skippedUnsafe.length;
-        if (total > 0 && r.files === 0) {
-          throw new Error(
-            `every data file was skipped (${plural(r.skippedLong.length, 'name')} over 255 characters, ${r.skippedUnsafe.length} unsafe); nothing left to train on`,
-          );
-        }
-      });
-      this.checkStop(ex);
-    }
-
-    for (let i = 0; i < job.nodeCount; i++) {
-      await step('container start', () => engine.start(ex.containers[i]!));
-      ex.started = true;
-      jobs.updateNode(job.id, i, { state: 'running' });
-      this.event(job, EventType.nodeStarted, `node ${i} (${hostnames[i]}) started`);
-    }
+    await Promise.all(
+      hostnames.map(async (hostname, i) => {
+        await step('container start', () => engine.start(ex.containers[i]!));
+        ex.started = true;
+        jobs.updateNode(job.id, i, { state: 'running' });
+        this.event(job, EventType.nodeStarted, `node ${i} (${hostname}) started`);
+      }),
+    );
     if (!jobs.transition(job.id, 'Initializing', 'Running', { startedAt: new Date().toISOString() })) {
       // Stopped while the containers were starting: they run until the stop takes them down.
       if (jobs.getById(job.id)?.status !== 'Stopping') throw new StepError('container start', 'the job was changed while starting');
@@ -485,17 +477,50 @@ export class JobRunner {
     }
   }
 
-  /**
-   * Copies a staging tar into the container. The store side and the engine side each fail on
-   * their own: whichever fails first fails the copy, and the tar is closed so the other ends too.
-   */
-  private async copyIn(id: string, s: { tar: Readable; report: Promise<StagingReport> }): Promise<[void, StagingReport]> {
+  /** Stages code and data into one node's work folder, with progress on the node and an event per group. */
+  private async stageNode(ex: Execution, i: number, codePlan: StagingPlan, dataPlan: StagingPlan, codeFolder: string): Promise<void> {
+    const { job } = ex;
+    const sink = ex.sinks[i]!;
+    const on = job.nodeCount > 1 ? ` on node ${i}` : '';
+    const progress = this.progressWriter(job.id, i);
+    const groupDone = (name: string): void => {
+      if (name === 'code') {
+        const msg = describeStaging(`code downloaded to ${CODE_ROOT}/${codeFolder}/${on}`, codePlan.report);
+        this.event(job, EventType.codeDownload, msg);
+        sink.system(msg);
+      } else {
+        const r = dataPlan.report;
+        const msg = describeStaging(`data downloaded to ${DATA_DIR}/${on}`, r);
+        this.event(job, EventType.dataDownload, msg);
+        sink.system(msg);
+        for (const n of r.skippedLong) sink.system(`skipped data file with a name over 255 characters: ${n}`);
+      }
+    };
     try {
-      return await Promise.all([this.deps.engine.putArchive(id, '/', s.tar), s.report]);
+      await stageOnNode(
+        this.deps.agent,
+        ex.workDirs[i]!,
+        [rel(CODE_ROOT), `${rel(CODE_ROOT)}/${codeFolder}`, rel(DATA_DIR), rel(OUTPUT_DIR)],
+        [
+          { name: 'code', plan: codePlan },
+          { name: 'data', plan: dataPlan },
+        ],
+        progress.set,
+        groupDone,
+        ex.transfers.signal,
+      );
     } catch (err) {
-      s.tar.destroy();
-      throw err;
+      if (ex.stopRequested) throw new StopRequested();
+      const e = err instanceof TransferError ? err : new TransferError((err as Error).message, 'failed', undefined);
+      throw new StepError(e.group === 'code' ? 'code download' : 'data download', e.message);
+    } finally {
+      progress.flush();
     }
+  }
+
+  /** A node's transfer progress, written to its row at most twice a second. */
+  private progressWriter(jobId: number, node: number): { set(t: NodeTransfer): void; flush(): void } {
+    return throttled<NodeTransfer>(500, (t) => this.deps.jobs.setTransfer(jobId, node, t));
   }
 
   /**
@@ -547,10 +572,7 @@ export class JobRunner {
             ex.gone[i] = true;
             jobs.updateNode(job.id, i, { state: 'removed' });
             this.event(job, EventType.nodeExited, `${node}: its container was removed outside the console`);
-            this.nodeFailed(
-              ex,
-              `${node}: its container was removed outside the console (by docker rm or an engine clean-up); its outputs are lost`,
-            );
+            this.nodeFailed(ex, `${node}: its container was removed outside the console (by docker rm or an engine clean-up)`);
             return;
           }
           this.nodeFailed(ex, `${node}: ${(err as Error).message}`);
@@ -715,6 +737,8 @@ export class JobRunner {
   private async abort(ex: Execution, err: unknown): Promise<() => void> {
     const { job } = ex;
     const sink = ex.sinks[0]!;
+    // A node still staging would go on writing into a folder about to be removed.
+    ex.transfers.abort();
     if (err instanceof StopRequested || (ex.stopRequested && !(err instanceof StepError))) {
       sink.system('stopped before the training started');
       await this.uploadLogs(ex).catch(() => undefined);
@@ -743,6 +767,11 @@ export class JobRunner {
     for (const c of ex.containers) if (c) await this.removeEventually(`container ${c}`, () => engine.remove(c));
     const net = ex.network;
     if (net) await this.removeEventually(`network ${net}`, () => engine.removeNetwork(net));
+    for (const dir of ex.workDirs) if (dir) await this.removeEventually(`work folder ${dir}`, () => this.removeWorkDir(dir));
+  }
+
+  private async removeWorkDir(dir: string): Promise<void> {
+    await this.deps.agent.run({ command: 'remove', input: { root: this.deps.agent.agentPath(dir) } }, () => undefined);
   }
 
   /**
@@ -776,7 +805,9 @@ export class JobRunner {
 
   /**
    * Output upload, then log upload; each failure is its own step error. Every node's outputs go
-   * to the Training Output Path, node 0 last, so the chief's files win a name clash.
+   * to the Training Output Path from the node itself, node 0 last, so the chief's files win a
+   * name clash. The outputs live in the node's work folder, so they outlast the container: even
+   * a container removed outside the console leaves them to upload.
    */
   private async finish(ex: Execution): Promise<void> {
     const { job } = ex;
@@ -787,46 +818,37 @@ export class JobRunner {
       let bytes = 0;
       const skipped: string[] = [];
       const refused: string[] = [];
-      const lost: number[] = [];
-      for (let i = ex.containers.length - 1; i >= 0; i--) {
-        const id = ex.containers[i];
-        if (!id) continue;
-        if (ex.gone[i]) {
-          lost.push(i);
-          continue;
-        }
-        let archive: Readable;
+      for (let i = ex.workDirs.length - 1; i >= 0; i--) {
+        const dir = ex.workDirs[i];
+        if (!dir) continue;
+        const progress = this.progressWriter(job.id, i);
         try {
-          archive = await this.deps.engine.getArchive(id, OUTPUT_DIR);
-        } catch (err) {
-          if (!(err instanceof ContainerGoneError)) throw err;
-          ex.gone[i] = true;
-          lost.push(i);
-          // `docker rm -f` kills first: the exit code the node ended with was that kill, so this
-          // is the reason, not the exit.
-          if (ex.failureNode === i) ex.failure = null;
-          this.nodeFailed(
-            ex,
-            `node ${i} (${ex.hostnames[i]}): its container was removed outside the console before its outputs were collected`,
+          const r = await uploadFromNode(
+            this.deps.agent,
+            this.deps.store,
+            `${dir}/${rel(OUTPUT_DIR)}`,
+            out.bucket,
+            out.prefix,
+            progress.set,
+            {
+              ...(this.deps.singlePutMax ? { singlePutMax: this.deps.singlePutMax, partSize: this.deps.singlePutMax } : {}),
+            },
           );
-          continue;
-        }
-        try {
-          const r = await uploadOutputs(archive, this.deps.store, out.bucket, out.prefix);
           files += r.files;
           bytes += r.bytes;
           skipped.push(...r.skipped);
           refused.push(...r.refused);
+        } catch (err) {
+          const node = job.nodeCount > 1 ? `node ${i}: ` : '';
+          throw new StepError('output upload', `${node}${(err as Error).message}`);
         } finally {
-          // Read to its end, or given up: either way the engine lets go of the container.
-          archive.destroy();
+          progress.flush();
         }
       }
       let msg = `outputs uploaded to ${job.spec.trainOutput}: ${plural(files, 'file')}, ${bytes} bytes`;
       if (job.nodeCount > 1) msg += ` from ${job.nodeCount} nodes`;
       if (skipped.length) msg += `; not uploaded (links or special files): ${skipped.join(', ')}`;
       if (refused.length) msg += `; not uploaded (the store refused the name): ${refused.map(shortName).join(', ')}`;
-      if (lost.length) msg += `; lost (container removed outside the console): ${lost.map((i) => `node ${i}`).join(', ')}`;
       this.event(job, EventType.outputUpload, msg);
       ex.sinks[0]!.system(msg);
     });

@@ -70,9 +70,9 @@ describe('JobRepository.transition', () => {
     // Runs after the outbox write: nothing of the change may be visible to others yet.
     jobs.onTransition(() => void seenDuring.push(committed()));
 
-    expect(jobs.transition(job.id, 'Queuing', 'Running', { startedAt: new Date().toISOString() })).toBe(true);
+    expect(jobs.transition(job.id, 'Queuing', 'Initializing')).toBe(true);
     expect(seenDuring).toEqual([{ status: 'Queuing', outbox: 0 }]);
-    expect(committed()).toEqual({ status: 'Running', outbox: 1 });
+    expect(committed()).toEqual({ status: 'Initializing', outbox: 1 });
   });
 
   it('keeps the status change when a listener throws, rolling back only that listener’s writes', () => {
@@ -83,18 +83,18 @@ describe('JobRepository.transition', () => {
     });
     jobs.onTransition(() => enqueue());
 
-    expect(jobs.transition(job.id, 'Queuing', 'Running', { startedAt: new Date().toISOString() })).toBe(true);
+    expect(jobs.transition(job.id, 'Queuing', 'Initializing')).toBe(true);
     // The first listener's row is gone with its savepoint; the second's stays; the job moved.
-    expect(committed()).toEqual({ status: 'Running', outbox: 1 });
-    expect(jobs.transition(job.id, 'Running', 'Successful', { endedAt: new Date().toISOString() })).toBe(true);
-    expect(committed()).toEqual({ status: 'Successful', outbox: 2 });
+    expect(committed()).toEqual({ status: 'Initializing', outbox: 1 });
+    expect(jobs.transition(job.id, 'Initializing', 'Running', { startedAt: new Date().toISOString() })).toBe(true);
+    expect(committed()).toEqual({ status: 'Running', outbox: 2 });
   });
 
   it('leaves neither the status nor the outbox row when the transaction around them rolls back', () => {
     const { db, jobs, job, enqueue, committed } = setUp();
     jobs.onTransition(() => enqueue());
     const crash = db.transaction(() => {
-      jobs.transition(job.id, 'Queuing', 'Running', { startedAt: new Date().toISOString() });
+      jobs.transition(job.id, 'Queuing', 'Initializing');
       throw new Error('crash before commit');
     });
     expect(() => crash()).toThrow('crash before commit');
@@ -108,6 +108,14 @@ describe('JobRepository.transition', () => {
     expect(jobs.transition(job.id, 'Running', 'Successful')).toBe(false);
     expect(calls).toBe(0);
     expect(committed().status).toBe('Queuing');
+  });
+
+  it('refuses a move the state machine does not allow, before touching the row', () => {
+    const { jobs, job, committed } = setUp();
+    expect(() => jobs.transition(job.id, 'Queuing', 'Successful')).toThrow('a job cannot go from Queuing to Successful');
+    expect(jobs.transition(job.id, 'Queuing', 'Initializing')).toBe(true);
+    expect(() => jobs.transition(job.id, 'Successful', 'Running')).toThrow(/cannot go from Successful to Running/);
+    expect(committed().status).toBe('Initializing');
   });
 });
 

@@ -1,4 +1,5 @@
-import type { CreateTrainingJobRequest, FailureClass, JobStatus } from '@tc/contracts';
+import { assertTransition } from './state-machine.js';
+import type { CreateTrainingJobRequest, FailureClass, JobStatus, NodeTransfer } from '@tc/contracts';
 import type { Db } from '../db/database.js';
 import type { JobEventRecord, JobNodeRecord, JobRecord } from './job.js';
 import { formatVersion } from './version.js';
@@ -234,13 +235,18 @@ export class JobRepository {
       .map(toRecord);
   }
 
-  /** Compare-and-set: moves the job only if it is still in `from`; returns whether it moved. */
+  /**
+   * Compare-and-set: moves the job only if it is still in `from`; returns whether it moved. Every
+   * status change goes through here, so the state machine is enforced in this one place: a move
+   * it does not allow throws InvalidTransitionError (a defect in the caller, not a race).
+   */
   transition(
     id: number,
     from: JobStatus,
     to: JobStatus,
     fields: { reason?: string | null; failureClass?: FailureClass; startedAt?: string; endedAt?: string } = {},
   ): boolean {
+    assertTransition(from, to);
     return this.db.transaction(() => {
       const info = this.db
         .prepare(
@@ -304,18 +310,26 @@ export class JobRepository {
   nodes(jobId: number): JobNodeRecord[] {
     return this.db
       .prepare<[number], JobNodeRecord>(
-        `SELECT idx AS "index", hostname, container_id AS containerId, state, exit_code AS exitCode
+        `SELECT idx AS "index", hostname, container_id AS containerId, state, exit_code AS exitCode, transfer, work_dir AS workDir
          FROM job_nodes WHERE job_id = ? ORDER BY idx`,
       )
       .all(jobId);
   }
 
-  updateNode(jobId: number, index: number, fields: { containerId?: string; state?: string; exitCode?: number }): void {
+  updateNode(jobId: number, index: number, fields: { containerId?: string; state?: string; exitCode?: number; workDir?: string }): void {
     this.db
       .prepare(
         `UPDATE job_nodes SET container_id = COALESCE(?, container_id), state = COALESCE(?, state),
-           exit_code = COALESCE(?, exit_code) WHERE job_id = ? AND idx = ?`,
+           exit_code = COALESCE(?, exit_code), work_dir = COALESCE(?, work_dir)
+         WHERE job_id = ? AND idx = ?`,
       )
-      .run(fields.containerId ?? null, fields.state ?? null, fields.exitCode ?? null, jobId, index);
+      .run(fields.containerId ?? null, fields.state ?? null, fields.exitCode ?? null, fields.workDir ?? null, jobId, index);
+  }
+
+  /** A node's transfer of one step (download, upload) as it stands; the other step's is kept. */
+  setTransfer(jobId: number, index: number, t: NodeTransfer): void {
+    this.db
+      .prepare(`UPDATE job_nodes SET transfer = json_set(COALESCE(transfer, '{}'), '$.' || ?, json(?)) WHERE job_id = ? AND idx = ?`)
+      .run(t.step, JSON.stringify(t), jobId, index);
   }
 }

@@ -58,6 +58,21 @@ class FakeStore implements ObjectStore {
   getStream(): Promise<Readable> {
     throw new Error('not used by the job service');
   }
+  presign(): Promise<string> {
+    throw new Error('not used by the job service');
+  }
+  startMultipart(): Promise<string> {
+    throw new Error('not used by the job service');
+  }
+  presignPart(): Promise<string> {
+    throw new Error('not used by the job service');
+  }
+  completeMultipart(): Promise<void> {
+    throw new Error('not used by the job service');
+  }
+  abortMultipart(): Promise<void> {
+    throw new Error('not used by the job service');
+  }
   deleteObject(): Promise<void> {
     throw new Error('not used by the job service');
   }

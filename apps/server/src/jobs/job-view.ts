@@ -1,4 +1,4 @@
-import { hideSecretValues, type TrainingJob, type TrainingJobSummary } from '@tc/contracts';
+import { hideSecretValues, NodeTransfer, type TrainingJob, type TrainingJobSummary } from '@tc/contracts';
 import type { JobEventRecord, JobNodeRecord, JobRecord } from './job.js';
 
 /** Contract shapes from domain records: an allowlist, so internals (container IDs) stay inside. */
@@ -34,7 +34,20 @@ export function toTrainingJob(job: JobRecord, queuePosition: number | null, node
     createdAt: job.createdAt,
     startedAt: job.startedAt,
     endedAt: job.endedAt,
-    nodes: nodes.map((n) => ({ index: n.index, hostname: n.hostname, state: n.state, exitCode: n.exitCode })),
+    nodes: nodes.map((n) => ({
+      index: n.index,
+      hostname: n.hostname,
+      state: n.state,
+      exitCode: n.exitCode,
+      transfers: transfersOf(n.transfer),
+    })),
     events,
   };
+}
+
+/** The stored transfers of a node, download first. */
+function transfersOf(json: string | null): NodeTransfer[] {
+  if (!json) return [];
+  const steps = JSON.parse(json) as Record<string, unknown>;
+  return (['download', 'upload'] as const).flatMap((step) => (steps[step] ? [NodeTransfer.parse(steps[step])] : []));
 }

@@ -31,6 +31,10 @@ export interface JobNodeRecord {
   containerId: string | null;
   state: string;
   exitCode: number | null;
+  /** JSON of { download?: NodeTransfer, upload?: NodeTransfer }, while and after data moves. */
+  transfer: string | null;
+  /** The node's work folder on its engine host (relative to the node root), once made. */
+  workDir: string | null;
 }
 
 export interface JobEventRecord {
@@ -48,6 +52,8 @@ export const EventType = {
   stalled: 'stalled',
   recovery: 'recovery',
   imageCheck: 'image-check',
+  /** Staging begins on the nodes, with its totals (the two events below end it). */
+  download: 'download',
   codeDownload: 'code-download',
   dataDownload: 'data-download',
   nodeStarted: 'node-started',

@@ -114,4 +114,15 @@ export interface ObjectStore {
   deleteObject(bucket: string, key: string): Promise<void>;
   /** Streams the body up (multipart for large bodies); size may be unknown. */
   upload(bucket: string, key: string, body: Readable | Buffer | string, contentType?: string): Promise<void>;
+  /**
+   * A URL that lets whoever holds it do exactly this one request (GET or PUT of this key, or
+   * with `query`, one part of a multipart upload) until it expires; what the node agent gets
+   * instead of credentials. Signing is local: no request goes to the store.
+   */
+  presign(method: 'GET' | 'PUT', bucket: string, key: string, expiresSeconds: number, query?: Record<string, string>): Promise<string>;
+  /** Multipart uploads driven by presigned part URLs (files too large for one PUT). */
+  startMultipart(bucket: string, key: string): Promise<string>;
+  presignPart(bucket: string, key: string, uploadId: string, partNumber: number, expiresSeconds: number): Promise<string>;
+  completeMultipart(bucket: string, key: string, uploadId: string, etags: string[]): Promise<void>;
+  abortMultipart(bucket: string, key: string, uploadId: string): Promise<void>;
 }

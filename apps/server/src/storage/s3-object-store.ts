@@ -8,11 +8,16 @@ import {
   ListBucketsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  CreateMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  AbortMultipartUploadCommand,
   type _Object,
   type BucketLocationConstraint,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { ObjectStoreError, StoreUnavailableError, type ObjectInfo, type ObjectStore, type StoreFailureKind } from './object-store.js';
 
 /**
@@ -239,6 +244,90 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  async presign(
+    method: 'GET' | 'PUT',
+    bucket: string,
+    key: string,
+    expiresSeconds: number,
+    query: Record<string, string> = {},
+  ): Promise<string> {
+    const signer = await this.signer();
+    const base = new URL(await this.endpointUrl());
+    const path = `${base.pathname.replace(/\/$/, '')}/${encodeSegment(bucket)}/${key.split('/').map(encodeSegment).join('/')}`;
+    const signed = await signer.presign(
+      {
+        method,
+        protocol: base.protocol,
+        hostname: base.hostname,
+        ...(base.port ? { port: Number(base.port) } : {}),
+        path,
+        query,
+        // Presigned URLs sign no payload: the body is whatever the holder sends (AWS's rule,
+        // checked by Swift). The header is only read for the hash, not sent or hoisted.
+        headers: { host: base.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+      },
+      {
+        expiresIn: expiresSeconds,
+        unhoistableHeaders: new Set(['x-amz-content-sha256']),
+        unsignableHeaders: new Set(['x-amz-content-sha256']),
+      },
+    );
+    const qs = Object.entries(signed.query ?? {})
+      .flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x]) : v === null ? [] : [[k, v]]))
+      .map(([k, v]) => `${encodeSegment(k!)}=${encodeSegment(v!)}`)
+      .join('&');
+    return `${base.protocol}//${base.host}${path}?${qs}`;
+  }
+
+  async startMultipart(bucket: string, key: string): Promise<string> {
+    const out = await this.call('CreateMultipartUpload', bucket, key, () =>
+      this.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }), this.bounded),
+    );
+    if (!out.UploadId) throw this.fail('CreateMultipartUpload', bucket, key, 'InvalidResponse', 'the answer has no upload id');
+    return out.UploadId;
+  }
+
+  async presignPart(bucket: string, key: string, uploadId: string, partNumber: number, expiresSeconds: number): Promise<string> {
+    return this.presign('PUT', bucket, key, expiresSeconds, { partNumber: String(partNumber), uploadId });
+  }
+
+  async completeMultipart(bucket: string, key: string, uploadId: string, etags: string[]): Promise<void> {
+    await this.call('CompleteMultipartUpload', bucket, key, () =>
+      this.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+        }),
+      ),
+    );
+  }
+
+  /** Best effort: some stores (s3rver) have no abort; their parts are dropped by the store's own clean-up. */
+  async abortMultipart(bucket: string, key: string, uploadId: string): Promise<void> {
+    await this.call('AbortMultipartUpload', bucket, key, () =>
+      this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), this.bounded),
+    ).catch(() => undefined);
+  }
+
+  /** One signer per store: it caches the day's signing key, so each URL costs two hashes. */
+  private signerPromise: Promise<SignatureV4> | undefined;
+  private signer(): Promise<SignatureV4> {
+    this.signerPromise ??= (async () => {
+      const credentials = await this.client.config.credentials();
+      return new SignatureV4({
+        credentials,
+        region: await this.client.config.region(),
+        service: 's3',
+        sha256: Hash.bind(null, 'sha256'),
+        // S3 signs the path as sent, segments encoded once.
+        uriEscapePath: false,
+      });
+    })();
+    return this.signerPromise;
+  }
+
   private async canAccess(bucket: string): Promise<boolean> {
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: bucket }), this.bounded);
@@ -359,6 +448,11 @@ function describeTransport(code: string, message: string): string | undefined {
   const deadline = /exceeded the configured (\d+) ms requestTimeout/.exec(text);
   if (deadline) return `no answer within ${deadline[1]} ms (${code})`;
   return text.includes(code) ? text : `${code}: ${text}`;
+}
+
+/** RFC 3986 encoding, as SigV4 canonicalizes: encodeURIComponent leaves !'()* as they are. */
+function encodeSegment(s: string): string {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 function unquote(etag: string): string {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +9,7 @@ import type { TrainingJob } from '@tc/contracts';
 import { startEmbeddedS3, type EmbeddedS3 } from '../../src/storage/embedded/embedded-s3.js';
 import { createS3Client } from '../../src/storage/s3-client.js';
 import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
+import { removeAgent } from '../../src/engine/docker/docker-node-agent.js';
 import { buildTestImage, removeTestContainers, removeTestImages, testDocker } from '../support/images.js';
 import { readObject, uploadText, waitFor } from '../support/console.js';
 import { jobRequest, consoleLabel } from '../support/jobs.js';
@@ -115,6 +116,8 @@ afterAll(async () => {
   await s3?.stop();
   await removeTestContainers();
   await removeTestImages();
+  // The server's own agent (a SIGKILLed server leaves it, as it should).
+  await removeAgent(testDocker(), readFileSync(path.join(dataDir, 'console-id'), 'utf8').trim()).catch(() => undefined);
   rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainingJob } from '@tc/contracts';
 import { demoJobRequest, seedDemo } from '../../src/demo/seed-demo.js';
@@ -53,10 +55,37 @@ describe('the spine: a job submitted over the API runs the image with code and d
     expect(seen.every((s) => ['Initializing', 'Running', 'Successful'].includes(s))).toBe(true);
     expect(job.startedAt).not.toBeNull();
     expect(job.endedAt! >= job.startedAt!).toBe(true);
-    expect(job.nodes).toEqual([{ index: 0, hostname: 'linreg-demo-v001-0', state: 'exited', exitCode: 0 }]);
+    expect(job.nodes).toEqual([
+      {
+        index: 0,
+        hostname: 'linreg-demo-v001-0',
+        state: 'exited',
+        exitCode: 0,
+        // The node's transfers as they ended, with their totals: code and data down, outputs up.
+        transfers: [
+          {
+            step: 'download',
+            files: expect.any(Number),
+            filesTotal: expect.any(Number),
+            bytes: expect.any(Number),
+            bytesTotal: expect.any(Number),
+            done: true,
+          },
+          {
+            step: 'upload',
+            files: expect.any(Number),
+            filesTotal: expect.any(Number),
+            bytes: expect.any(Number),
+            bytesTotal: expect.any(Number),
+            done: true,
+          },
+        ],
+      },
+    ]);
     expect(job.events.map((e) => e.type)).toEqual([
       'created',
       'image-check',
+      'download',
       'code-download',
       'data-download',
       'node-started',
@@ -93,7 +122,9 @@ describe('the spine: a job submitted over the API runs the image with code and d
     expect(download.body).toContain('epoch 20/20');
 
     // Containers are gone once the job ended.
-    expect(await tc.engine.listManaged({ 'tc.job-id': String(created.id) })).toEqual([]);
+    // (This console's: other test files' consoles number their jobs from 1 too.)
+    const consoleId = readFileSync(path.join(tc.dataDir, 'console-id'), 'utf8').trim();
+    expect(await tc.engine.listManaged({ 'tc.job-id': String(created.id), 'tc.console': consoleId })).toEqual([]);
 
     // The next submit of the name is the next version.
     const second = await submit(demoJobRequest('linreg-demo', goodImage));

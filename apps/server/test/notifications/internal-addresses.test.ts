@@ -15,7 +15,7 @@ import { InternalAddressError, WebhookAddressPolicy } from '../../src/notificati
 import { HttpWebhookSender } from '../../src/notifications/webhook-sender.js';
 import { buildTestImage, removeTestContainers, removeTestImages } from '../support/images.js';
 import { jobRequest } from '../support/jobs.js';
-import { uploadText, waitFor } from '../support/console.js';
+import { testNodeAgent, uploadText, waitFor } from '../support/console.js';
 import { apiToken, injectWithToken, TEST_ADMIN } from '../support/accounts.js';
 import { startReceiver, type Receiver } from './receiver.js';
 
@@ -51,7 +51,13 @@ async function open(env: Record<string, string> = {}): Promise<Console> {
     ...env,
   });
   const db = openDatabase(path.join(dataDir, 'console.db'));
-  const app = await buildApp(config, { db, store, engine, containerLabels: { 'tc.test': '1' } });
+  const app = await buildApp(config, {
+    db,
+    store,
+    engine,
+    nodeAgent: testNodeAgent(config.nodeRoot),
+    containerLabels: { 'tc.test': '1' },
+  });
   await app.ready();
   injectWithToken(app, await apiToken(app, TEST_ADMIN.username, TEST_ADMIN.password));
   return { app, db };

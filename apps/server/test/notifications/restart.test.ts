@@ -13,7 +13,7 @@ import { createS3Client } from '../../src/storage/s3-client.js';
 import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
 import { buildTestImage, removeTestContainers, removeTestImages } from '../support/images.js';
 import { jobRequest } from '../support/jobs.js';
-import { uploadText, waitFor } from '../support/console.js';
+import { testNodeAgent, uploadText, waitFor } from '../support/console.js';
 import { startReceiver, type Receiver } from './receiver.js';
 import { apiToken, injectWithToken, TEST_ADMIN } from '../support/accounts.js';
 
@@ -46,7 +46,13 @@ async function open(): Promise<Console> {
     ADMIN_PASSWORD: TEST_ADMIN.password,
   });
   const db = openDatabase(path.join(dataDir, 'console.db'));
-  const app = await buildApp(config, { db, store, engine, containerLabels: { 'tc.test': '1' } });
+  const app = await buildApp(config, {
+    db,
+    store,
+    engine,
+    nodeAgent: testNodeAgent(config.nodeRoot),
+    containerLabels: { 'tc.test': '1' },
+  });
   await app.ready();
   // Each process signs in anew, as a script would after a restart.
   injectWithToken(app, await apiToken(app, TEST_ADMIN.username, TEST_ADMIN.password));

@@ -203,5 +203,46 @@ export function describeObjectStore(name: string, start: () => Promise<RunningSt
       expect(b.code).toBe('NoSuchBucket');
       expect(b.message).toMatch(/^ListObjectsV2 s3:\/\/no-such-bucket-here\/x\/: NoSuchBucket/);
     });
+
+    it('presigned URLs: a GET and a PUT of exactly their key, refused for another key or once expired', async () => {
+      const key = 'signed/a b+c(1)!.txt';
+      await store.upload(bucket, key, 'signed body');
+      const get = await store.presign('GET', bucket, key, 60);
+      const res = await fetch(get);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('signed body');
+      // The same signature on another key: the store refuses it.
+      await store.upload(bucket, 'signed/other.txt', 'not yours');
+      const other = get.replace(/signed\/[^?]+/, 'signed/other.txt');
+      expect((await fetch(other)).status).toBe(403);
+
+      const put = await store.presign('PUT', bucket, 'signed/up.txt', 60);
+      const up = await fetch(put, { method: 'PUT', body: 'uploaded through a URL' });
+      expect(up.status).toBe(200);
+      expect(await readText(store, bucket, 'signed/up.txt')).toBe('uploaded through a URL');
+      // A PUT URL cannot be used to read.
+      expect((await fetch(put)).status).toBe(403);
+
+      const short = await store.presign('GET', bucket, key, 1);
+      await new Promise((r) => setTimeout(r, 2_100));
+      expect((await fetch(short)).status).toBe(403);
+    });
+
+    it('multipart through presigned part URLs', async () => {
+      const key = 'signed/multi.bin';
+      const id = await store.startMultipart(bucket, key);
+      const parts = [randomBytes(5 * 1024 * 1024), randomBytes(1000)];
+      const etags: string[] = [];
+      for (const [i, body] of parts.entries()) {
+        const res = await fetch(await store.presignPart(bucket, key, id, i + 1, 60), { method: 'PUT', body });
+        expect(res.status).toBe(200);
+        etags.push(res.headers.get('etag') ?? '');
+      }
+      await store.completeMultipart(bucket, key, id, etags);
+      const got = await sha256Of(await store.getStream(bucket, key));
+      expect(got.hash).toBe(createHash('sha256').update(Buffer.concat(parts)).digest('hex'));
+      const gone = await store.startMultipart(bucket, 'signed/aborted.bin');
+      await store.abortMultipart(bucket, 'signed/aborted.bin', gone);
+    });
   });
 }

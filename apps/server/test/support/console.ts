@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -6,10 +6,12 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/database.js';
 import { createDockerClient, DockerEngine } from '../../src/engine/docker/docker-engine.js';
+import { DockerNodeAgent, removeAgent } from '../../src/engine/docker/docker-node-agent.js';
 import { startEmbeddedS3 } from '../../src/storage/embedded/embedded-s3.js';
 import { createS3Client } from '../../src/storage/s3-client.js';
 import { S3ObjectStore, type S3ObjectStoreOptions } from '../../src/storage/s3-object-store.js';
 import { startSwift } from './swift.js';
+import { TEST_LABELS } from './images.js';
 import { apiToken, injectWithToken, TEST_ADMIN } from './accounts.js';
 
 export interface TestConsole {
@@ -28,6 +30,12 @@ export interface TestConsole {
   /** Brings a stopped embedded store back on the same address with the same objects. */
   restartStore(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The node agent a test console uses: its own, labelled for the suite's cleanup. */
+export function testNodeAgent(nodeRoot: string): (consoleId: string) => DockerNodeAgent {
+  // The run's labels: the suite's cleanup removes this process's agents, never another file's.
+  return (consoleId) => new DockerNodeAgent(createDockerClient(), { consoleId, nodeRoot, labels: { ...TEST_LABELS } });
 }
 
 let nextPort = 19100 + Math.floor(Math.random() * 500);
@@ -68,9 +76,16 @@ export async function startTestConsole(
     }),
     opts.storeOptions,
   );
-  const engine = new DockerEngine(createDockerClient());
+  const docker = createDockerClient();
+  const engine = new DockerEngine(docker);
   const db = openDatabase(path.join(dataDir, 'console.db'));
-  const app = await buildApp(config, { db, store, engine, containerLabels: { 'tc.test': '1' } });
+  const app = await buildApp(config, {
+    db,
+    store,
+    engine,
+    nodeAgent: testNodeAgent(config.nodeRoot),
+    containerLabels: { 'tc.test': '1' },
+  });
   await app.ready();
   // Without signing in (a console waiting for its setup), app.inject stays anonymous.
   const adminToken = opts.signIn ? await apiToken(app, TEST_ADMIN.username, TEST_ADMIN.password) : '';
@@ -103,6 +118,8 @@ export async function startTestConsole(
       await app.close();
       db.close();
       await s3.stop();
+      // Each test console has its own agent on the engine; nothing else would remove it.
+      await removeAgent(docker, readFileSync(path.join(dataDir, 'console-id'), 'utf8').trim()).catch(() => undefined);
       rmSync(dataDir, { recursive: true, force: true });
       if (stuck) throw stuck;
     },

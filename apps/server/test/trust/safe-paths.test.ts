@@ -82,8 +82,9 @@ describe('containers are hardened', () => {
     expect(info.HostConfig.Privileged).toBe(false);
     expect(info.HostConfig.SecurityOpt).toContain('no-new-privileges');
     expect(info.HostConfig.CapDrop).toEqual(['ALL']);
-    expect(info.HostConfig.Binds ?? []).toEqual([]);
-    expect(info.Mounts).toEqual([]);
+    // One mount: the job's own work folder at /home/work, nothing else of the host.
+    expect(info.HostConfig.Binds).toEqual([expect.stringMatching(/\/node\/\d+-0-[0-9a-f]{8}:\/home\/work$/)]);
+    expect(info.Mounts.map((m) => m.Destination)).toEqual(['/home/work']);
     expect(info.HostConfig.PidsLimit).toBeGreaterThan(0);
     expect(info.HostConfig.NanoCpus).toBeGreaterThan(0);
     expect(info.HostConfig.Memory).toBeGreaterThan(0);

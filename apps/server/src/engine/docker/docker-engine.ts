@@ -378,6 +378,7 @@ export class DockerEngine implements ContainerEngine {
             CapDrop: ['ALL'],
             Privileged: false,
             NetworkMode: spec.networkMode,
+            ...(spec.mounts?.length ? { Binds: spec.mounts.map((m) => `${m.hostPath}:${m.containerPath}${m.readOnly ? ':ro' : ''}`) } : {}),
             // Logs and the output folder are read after exit, so the container must outlive it.
             AutoRemove: false,
             ...(gpus > 0 ? { DeviceRequests: [{ Driver: 'nvidia', Count: gpus, Capabilities: [['gpu']] }] } : {}),

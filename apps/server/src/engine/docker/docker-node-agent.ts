@@ -1,0 +1,365 @@
+import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import type Dockerode from 'dockerode';
+import { AGENT_NODE_ROOT, AgentError, type AgentCommand, type AgentMessage, type NodeAgent } from '../node-agent.js';
+import { AGENT_LABEL, AGENT_NODE, AGENT_SCRIPT, ensureAgentImage } from './agent-image.js';
+import { engineMessage, statusOf } from './errors.js';
+import { LogDemuxer } from './log-demux.js';
+
+/** Creating and starting one agent command. */
+const START_TIMEOUT_MS = 30_000;
+/** The agent speaks at least every 200 ms while data moves and every minute otherwise. */
+const SILENCE_TIMEOUT_MS = 300_000;
+/** How long an aborted command may take to be gone. */
+const KILL_TIMEOUT_MS = 15_000;
+const STDERR_TAIL = 4096;
+
+/** What the agent container may do beyond nothing: own, write and remove the job's files, and become the job's UID. */
+export const AGENT_CAPABILITIES = ['CHOWN', 'SETUID', 'SETGID', 'DAC_OVERRIDE', 'FOWNER'];
+
+export interface DockerNodeAgentOptions {
+  consoleId: string;
+  /** The engine host's folder for work folders, e.g. /var/lib/training-console/node/<consoleId>. */
+  nodeRoot: string;
+  /** Added to the container's labels (tests add theirs). */
+  labels?: Record<string, string>;
+}
+
+export function agentContainerName(consoleId: string): string {
+  return `tc-${consoleId.replace(/[^A-Za-z0-9]/g, '').slice(0, 12)}-node-agent`;
+}
+
+/** Removes a console's agent container (tests, uninstall); gone already is fine. */
+export async function removeAgent(docker: Dockerode, consoleId: string): Promise<void> {
+  try {
+    await docker.getContainer(agentContainerName(consoleId)).remove({ force: true });
+  } catch (err) {
+    if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err;
+  }
+}
+
+function checkWorkDir(workDir: string): string {
+  if (
+    workDir === '' ||
+    workDir.startsWith('/') ||
+    workDir.includes('\0') ||
+    workDir.split('/').some((s) => s === '' || s === '.' || s === '..')
+  ) {
+    throw new Error(`a work folder must be a plain relative path: ${JSON.stringify(workDir)}`);
+  }
+  return workDir;
+}
+
+/** The container went away (or stopped) under us: worth one fresh ensure. */
+class ContainerGone extends Error {}
+
+function within<T>(ms: number, p: Promise<T>, what: string, onLate?: (value: T) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      reject(new AgentError(`${what} took longer than ${ms / 1000} s`, null));
+    }, ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        if (late) onLate?.(v);
+        else resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        if (!late) reject(err);
+      },
+    );
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function isMessage(v: unknown): v is AgentMessage {
+  return typeof v === 'object' && v !== null && typeof (v as { type?: unknown }).type === 'string';
+}
+
+/**
+ * The node agent on a Docker engine: one long-lived container per console (our own image, see
+ * agent-image.ts) with the engine host's node root mounted at AGENT_NODE_ROOT; each command is a
+ * `docker exec` of the agent program in it, talking JSON over the exec's stdin and stdout.
+ */
+export class DockerNodeAgent implements NodeAgent {
+  readonly containerName: string;
+  private readonly labels: Record<string, string>;
+  private ready = false;
+  private ensuring: Promise<void> | null = null;
+
+  constructor(
+    private readonly docker: Dockerode,
+    private readonly opts: DockerNodeAgentOptions,
+  ) {
+    this.containerName = agentContainerName(opts.consoleId);
+    this.labels = { ...opts.labels, [AGENT_LABEL]: '1', 'tc.console': opts.consoleId };
+  }
+
+  hostPath(workDir: string): string {
+    return `${this.opts.nodeRoot.replace(/\/+$/, '')}/${checkWorkDir(workDir)}`;
+  }
+
+  agentPath(workDir: string): string {
+    return `${AGENT_NODE_ROOT}/${checkWorkDir(workDir)}`;
+  }
+
+  ensure(): Promise<void> {
+    if (this.ready) return Promise.resolve();
+    this.ensuring ??= this.ensureNow()
+      .then(() => {
+        this.ready = true;
+      })
+      .finally(() => {
+        this.ensuring = null;
+      });
+    return this.ensuring;
+  }
+
+  private async ensureNow(): Promise<void> {
+    const image = await ensureAgentImage(this.docker);
+    const container = this.docker.getContainer(this.containerName);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      let info: Dockerode.ContainerInspectInfo | null = null;
+      try {
+        info = await container.inspect();
+      } catch (err) {
+        if (statusOf(err) !== 404) throw new Error(`inspecting the node agent failed: ${engineMessage(err)}`, { cause: err });
+      }
+      if (info) {
+        if (info.Image === image.id && info.State.Running && !info.State.Restarting) return;
+        if (info.Image === image.id && info.State.Status === 'created') {
+          // Another ensure (another process of this console) made it and is about to start it.
+          await sleep(300);
+          continue;
+        }
+        try {
+          await container.remove({ force: true });
+        } catch (err) {
+          if (statusOf(err) !== 404 && statusOf(err) !== 409)
+            throw new Error(`replacing the node agent failed: ${engineMessage(err)}`, { cause: err });
+        }
+      }
+      try {
+        await this.docker.createContainer({
+          name: this.containerName,
+          Image: image.id,
+          Cmd: [AGENT_NODE, AGENT_SCRIPT, 'idle'],
+          Labels: this.labels,
+          HostConfig: {
+            Init: true,
+            // The store may well be on the host's loopback (the embedded one is).
+            NetworkMode: 'host',
+            Binds: [`${this.opts.nodeRoot}:${AGENT_NODE_ROOT}`],
+            CapDrop: ['ALL'],
+            CapAdd: AGENT_CAPABILITIES,
+            SecurityOpt: ['no-new-privileges'],
+            ReadonlyRootfs: true,
+            Tmpfs: { '/tmp': 'rw,noexec,nosuid,size=16m' },
+            Memory: 1024 ** 3,
+            PidsLimit: 256,
+            RestartPolicy: { Name: 'unless-stopped' },
+          },
+        });
+      } catch (err) {
+        // A concurrent ensure took the name first: look again.
+        if (statusOf(err) === 409) continue;
+        throw new Error(`creating the node agent failed: ${engineMessage(err)}`, { cause: err });
+      }
+      try {
+        await container.start();
+      } catch (err) {
+        if (statusOf(err) === 304) return;
+        if (statusOf(err) === 404) continue;
+        throw new Error(`starting the node agent failed: ${engineMessage(err)}`, { cause: err });
+      }
+      return;
+    }
+    throw new Error(`the node agent container ${this.containerName} could not be made to run (it kept changing under this console)`);
+  }
+
+  async run(cmd: AgentCommand, onMessage: (m: AgentMessage) => void, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    await this.ensure();
+    try {
+      return await this.runOnce(cmd, onMessage, signal);
+    } catch (err) {
+      if (!(err instanceof ContainerGone)) throw err;
+      this.ready = false;
+      await this.ensure();
+      try {
+        return await this.runOnce(cmd, onMessage, signal);
+      } catch (again) {
+        if (again instanceof ContainerGone) throw new AgentError(`the node agent is not running: ${again.message}`, null, { cause: again });
+        throw again;
+      }
+    }
+  }
+
+  private async runOnce(cmd: AgentCommand, onMessage: (m: AgentMessage) => void, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    const tag = randomBytes(8).toString('hex');
+    const container = this.docker.getContainer(this.containerName);
+    let exec: Dockerode.Exec;
+    let stream: Duplex;
+    try {
+      exec = await within(
+        START_TIMEOUT_MS,
+        container.exec({
+          Cmd: [AGENT_NODE, AGENT_SCRIPT, cmd.command, tag],
+          AttachStdin: true,
+          AttachStdout: true,
+          AttachStderr: true,
+          Tty: false,
+        }),
+        'creating the node agent command',
+      );
+      stream = await within(START_TIMEOUT_MS, exec.start({ hijack: true, stdin: true }), 'starting the node agent command', (late) =>
+        late.destroy(),
+      );
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === 404 || status === 409) throw new ContainerGone(engineMessage(err), { cause: err });
+      if (err instanceof AgentError) throw err;
+      throw new AgentError(`the node agent command could not be started: ${engineMessage(err)}`, null, { cause: err });
+    }
+
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      let ended = false;
+      let info: Extract<AgentMessage, { type: 'error' }> | null = null;
+      let stderr = '';
+      let lastHeard = Date.now();
+      const silence = setInterval(() => {
+        if (Date.now() - lastHeard >= SILENCE_TIMEOUT_MS) {
+          abandon(new AgentError(`the node agent stopped answering (nothing for ${SILENCE_TIMEOUT_MS / 1000} s)`, null));
+        }
+      }, 5_000);
+
+      const cleanup = (): void => {
+        clearInterval(silence);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      /** Ends the agent-side process, then rejects: nothing of the command may go on. */
+      const abandon = (err: unknown): void => {
+        if (settled) return;
+        settled = true;
+        cleanup();
+        stream.destroy();
+        void this.kill(tag, exec).then(
+          () => reject(err),
+          (killErr: unknown) =>
+            reject(
+              new AgentError(`${(err as Error).message ?? String(err)}; ending it failed too: ${(killErr as Error).message}`, null, {
+                cause: err,
+              }),
+            ),
+        );
+      };
+      const onAbort = (): void => abandon(signal?.reason ?? new Error('aborted'));
+
+      const demux = new LogDemuxer((line) => {
+        if (settled) return;
+        if (line.stream === 'stderr') {
+          stderr = `${stderr}${line.text}\n`.slice(-STDERR_TAIL);
+          return;
+        }
+        let m: unknown;
+        try {
+          m = JSON.parse(line.text);
+        } catch {
+          m = null;
+        }
+        if (!isMessage(m)) {
+          stderr = `${stderr}${line.text}\n`.slice(-STDERR_TAIL);
+          return;
+        }
+        lastHeard = Date.now();
+        if (m.type === 'error') info = m;
+        if (m.type === 'end') ended = true;
+        try {
+          onMessage(m);
+        } catch (err) {
+          // The caller cannot take the rest: the command stops here.
+          abandon(err);
+        }
+      }, false);
+
+      const finish = async (): Promise<void> => {
+        demux.end();
+        if (settled) return;
+        const code = await this.exitCode(exec);
+        if (settled) return;
+        const tail = stderr.trim();
+        // Still running with its output cut off: it must not go on unwatched.
+        if (code === null && !info)
+          return abandon(new AgentError(`the connection to the node agent broke${tail ? `: ${tail}` : ''}`, null));
+        settled = true;
+        cleanup();
+        if (info) reject(new AgentError(info.message, info));
+        else if (code === 0 && ended) resolve();
+        else if (code === 0) reject(new AgentError(`the node agent ended without finishing${tail ? `: ${tail}` : ''}`, null));
+        else reject(new AgentError(`the node agent exited with code ${code}${tail ? `: ${tail}` : ''}`, null));
+      };
+
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      stream.on('data', (chunk: Buffer) => demux.push(chunk));
+      stream.on('error', (err) => {
+        stderr = `${stderr}${err.message}\n`.slice(-STDERR_TAIL);
+      });
+      stream.once('close', () => void finish());
+      // All the input, then end of stdin (the engine passes the half-close on).
+      stream.end(JSON.stringify(cmd.input));
+    });
+  }
+
+  /** The command's exit code once it has ended; null when it still runs (the stream broke). */
+  private async exitCode(exec: Dockerode.Exec): Promise<number | null> {
+    for (let i = 0; i < 40; i++) {
+      try {
+        const e = await exec.inspect();
+        if (!e.Running) return e.ExitCode ?? null;
+      } catch (err) {
+        if (statusOf(err) === 404) return null;
+      }
+      await sleep(i < 10 ? 20 : 100);
+    }
+    return null;
+  }
+
+  /**
+   * Ends the agent command carrying `tag` (`agent kill <tag>` finds it by its command line) and
+   * waits until the engine reports it ended. Tried again while it runs: it may not have been
+   * running yet, or changed its UID between the look and the signal.
+   */
+  private async kill(tag: string, exec: Dockerode.Exec): Promise<void> {
+    const container = this.docker.getContainer(this.containerName);
+    const deadline = Date.now() + KILL_TIMEOUT_MS;
+    for (;;) {
+      try {
+        if (!(await exec.inspect()).Running) return;
+      } catch (err) {
+        if (statusOf(err) === 404) return;
+      }
+      if (Date.now() > deadline) throw new AgentError(`the node agent command ${tag} did not end`, null);
+      try {
+        const k = await container.exec({ Cmd: [AGENT_NODE, AGENT_SCRIPT, 'kill', tag], AttachStdout: true, AttachStderr: true });
+        const out = await k.start({});
+        out.resume();
+        await new Promise<void>((resolve) => {
+          out.once('close', resolve);
+          out.once('end', resolve);
+          out.once('error', () => resolve());
+        });
+      } catch (err) {
+        // The container itself is gone: so is the command.
+        if (statusOf(err) === 404 || statusOf(err) === 409) return;
+      }
+      await sleep(100);
+    }
+  }
+}
