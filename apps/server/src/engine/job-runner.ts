@@ -14,6 +14,7 @@ import { EventType, type JobRecord } from '../jobs/job.js';
 import { checkImage } from './image-check.js';
 import { nodeHostnames } from './job-env.js';
 import { LABEL, launchPlan } from './launch-plan.js';
+import { recoveryPlan } from './recovery-plan.js';
 import { CODE_ROOT, CONTAINER_UID, DATA_DIR, lastSegment, OUTPUT_DIR, WORK_DIR } from './paths.js';
 import { DEFAULT_LOG_MAX_BYTES, LogSink } from './log-sink.js';
 import { QUOTED_LINES, quoteStderr } from './failure-reason.js';
@@ -198,46 +199,28 @@ export class JobRunner {
   async recoverAfterRestart(): Promise<void> {
     const { jobs, engine } = this.deps;
     const ours = { [LABEL.managed]: '1', [LABEL.console]: this.deps.consoleId };
-    const containers = await engine.listManaged(ours);
-    const byJob = new Map<number, Map<number, string>>();
-    for (const c of containers) {
-      const id = Number(c.labels[LABEL.jobId]);
-      const node = Number(c.labels[LABEL.node]);
-      if (!Number.isInteger(id) || !Number.isInteger(node)) continue;
-      if (!byJob.has(id)) byJob.set(id, new Map());
-      byJob.get(id)!.set(node, c.id);
+    const open = jobs.listByStatus(['Initializing', 'Running', 'Stopping']);
+    const plan = recoveryPlan(
+      open.map((j) => ({ id: j.id, status: j.status, nodeCount: j.nodeCount, workDirs: jobs.nodes(j.id).map((n) => n.workDir) })),
+      await engine.listManaged(ours),
+      await engine.listManagedNetworks(ours),
+      new Set(this.running.keys()),
+    );
+    const byId = new Map(open.map((j) => [j.id, j]));
+    for (const r of plan.restart) {
+      const job = byId.get(r.jobId)!;
+      for (const id of r.containers) await engine.remove(id).catch(() => undefined);
+      for (const dir of r.workDirs) await this.removeWorkDir(dir).catch(() => undefined);
+      if (r.network) await engine.removeNetwork(r.network).catch(() => undefined);
+      this.event(job, EventType.recovery, 'the server restarted while the job was initializing; initializing again');
+      this.start(job.id);
     }
-    const networks = await engine.listManagedNetworks(ours);
-    const networkOf = (id: number): string | null => networks.find((n) => Number(n.labels[LABEL.jobId]) === id)?.id ?? null;
-
-    for (const job of jobs.listByStatus(['Initializing', 'Running', 'Stopping'])) {
-      const found = byJob.get(job.id) ?? new Map<number, string>();
-      byJob.delete(job.id);
-      if (job.status === 'Initializing') {
-        for (const id of found.values()) await engine.remove(id).catch(() => undefined);
-        for (const n of jobs.nodes(job.id)) if (n.workDir) await this.removeWorkDir(n.workDir).catch(() => undefined);
-        const net = networkOf(job.id);
-        if (net) await engine.removeNetwork(net).catch(() => undefined);
-        this.event(job, EventType.recovery, 'the server restarted while the job was initializing; initializing again');
-        this.start(job.id);
-        continue;
-      }
-      const ids = Array.from({ length: job.nodeCount }, (_, i) => found.get(i) ?? null);
-      this.event(job, EventType.recovery, 'the server restarted; following the job again');
-      this.track(job.id, () => this.resume(job.id, ids, networkOf(job.id)));
+    for (const r of plan.resume) {
+      this.event(byId.get(r.jobId)!, EventType.recovery, 'the server restarted; following the job again');
+      this.track(r.jobId, () => this.resume(r.jobId, r.containers, r.network));
     }
-    // Containers of jobs that ended (or that no row knows): nothing will ever read them.
-    for (const [jobId, nodes] of byJob) {
-      if (this.running.has(jobId)) continue;
-      for (const id of nodes.values()) await engine.remove(id).catch(() => undefined);
-    }
-    for (const n of networks) {
-      const id = Number(n.labels[LABEL.jobId]);
-      const job = jobs.getById(id);
-      if (!job || (!this.running.has(id) && !['Initializing', 'Running', 'Stopping'].includes(job.status))) {
-        await engine.removeNetwork(n.id).catch(() => undefined);
-      }
-    }
+    for (const id of plan.removeContainers) await engine.remove(id).catch(() => undefined);
+    for (const id of plan.removeNetworks) await engine.removeNetwork(id).catch(() => undefined);
   }
 
   private track(jobId: number, fn: () => Promise<void>): void {
