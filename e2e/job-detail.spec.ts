@@ -70,6 +70,10 @@ test('stop a running job from its page, then create its next version prefilled',
   const status = page.locator('[data-status]').first();
   await expect(status).toHaveAttribute('data-status', 'Running', { timeout: 60_000 });
   await expect(page.getByRole('log', { name: 'Log lines' }).getByText('started')).toBeVisible();
+  // While it runs, node 0 shows its finished download of code and data, and nothing else yet.
+  const node0 = page.getByRole('list', { name: 'Compute nodes' }).getByRole('listitem').filter({ hasText: 'Node 0' });
+  await expect(node0.getByText(/^Downloaded \d+ files?, \d/)).toBeVisible();
+  await expect(node0.locator('[data-transfer]')).toHaveText([/^Downloaded /]);
 
   await page.getByRole('button', { name: `Stop ${name} V001` }).click();
   const dialog = page.getByRole('dialog', { name: `Stop ${name} V001?` });
@@ -77,6 +81,9 @@ test('stop a running job from its page, then create its next version prefilled',
   await dialog.getByRole('button', { name: 'Stop job' }).click();
   await expect(status).toHaveAttribute('data-status', /Stopping|Stopped/);
   await expect(status).toHaveAttribute('data-status', 'Stopped', { timeout: 60_000 });
+  // Outputs are still uploaded after a stop: the download's line stays, the upload's comes under it.
+  await expect(node0.locator('[data-transfer]')).toHaveText([/^Downloaded \d+ files?, \d/, /^Uploaded \d+ files?, \d/]);
+  await expect(page.getByRole('progressbar', { name: /^Node 0 / })).toHaveCount(0);
 
   await page.getByRole('link', { name: `Create new version of ${name} V001` }).click();
   await expect(page).toHaveURL(/\/jobs\/new\?from=/);
@@ -179,4 +186,44 @@ test('a distributed job has a log per node', async ({ page, request }, testInfo)
   await expect(log.getByText('hello from node 0 of 2')).toHaveCount(0);
   await expect(page.getByRole('link', { name: 'Download the log of node 1' })).toHaveAttribute('href', /node=1$/);
   await snap(page, testInfo, 'detail-node-1-log');
+});
+
+test('a running job’s log comes live by server-sent events, each line once, without polling', async ({ page, request }, testInfo) => {
+  test.setTimeout(120_000);
+  const name = `live-log-${Date.now().toString(36)}`;
+  // Twenty lines, then quiet until stopped; the stop makes it say goodbye and exit.
+  const bootCommand = [
+    "trap 'echo goodbye; exit 0' TERM",
+    'for i in $(seq 1 20); do echo "tick $i"; sleep 0.05; done',
+    'while true; do sleep 0.2; done',
+  ].join('\n');
+  const created = await request.post('/api/v1/training-jobs', {
+    data: { ...base, name, algorithm: { ...base.algorithm, bootCommand }, trainOutput: `obs://demo/output/${name}/` },
+  });
+  expect(created.status()).toBe(201);
+  const logRequests: string[] = [];
+  page.on('request', (r) => {
+    if (/\/logs(\/stream)?\?/.test(r.url())) logRequests.push(new URL(r.url()).pathname.split('/').slice(-2).join('/'));
+  });
+
+  await page.goto(`/jobs/${name}/V001`);
+  const status = page.locator('[data-status]').first();
+  const log = page.getByRole('log', { name: 'Log lines' });
+  await expect(log.getByText('tick 20', { exact: true })).toBeVisible({ timeout: 60_000 });
+  await expect(status).toHaveAttribute('data-status', 'Running');
+  await expect(page.getByText(/^\d+ lines · following$/)).toBeVisible();
+
+  const stop = await request.post(`/api/v1/training-jobs/${name}/versions/V001/stop`);
+  expect(stop.status()).toBe(200);
+  await expect(log.getByText('goodbye', { exact: true })).toBeVisible({ timeout: 60_000 });
+  await expect(status).toHaveAttribute('data-status', 'Stopped', { timeout: 60_000 });
+  // The stream's end: the count is the stored log's, with no line twice.
+  const stored = (await (await request.get(`/api/v1/training-jobs/${name}/versions/V001/logs?limit=5000`)).json()) as {
+    lines: unknown[];
+  };
+  await expect(page.getByText(`${stored.lines.length} lines`, { exact: true })).toBeVisible();
+  for (const text of ['tick 1', 'tick 7', 'tick 20', 'goodbye']) await expect(log.getByText(text, { exact: true })).toHaveCount(1);
+  // One stream, and no polling of the logs API.
+  expect(logRequests).toEqual(['logs/stream']);
+  await snap(page, testInfo, 'detail-live-log');
 });

@@ -103,6 +103,13 @@ test('create the demo job in the wizard, watch it run, and find its logs and mod
   const log = page.getByRole('log', { name: 'Log lines' });
   await expect(log.getByText('linreg: epochs=25')).toBeVisible();
   await expect(log.getByText(/epoch 25\/25 loss=/)).toBeVisible();
+  // Node 0's transfers, both kept: the download of code and data, then the outputs' upload, each
+  // with its totals, in that order, and no bar left.
+  const node0 = page.getByRole('list', { name: 'Compute nodes' }).getByRole('listitem').filter({ hasText: 'Node 0' });
+  await expect(node0.getByText(/^Downloaded \d+ files?, \d/)).toBeVisible();
+  await expect(node0.getByText(/^Uploaded \d+ files?, \d/)).toBeVisible();
+  await expect(node0.locator('[data-transfer]')).toHaveText([/^Downloaded /, /^Uploaded /]);
+  await expect(page.getByRole('progressbar', { name: /^Node 0 / })).toHaveCount(0);
   await snap(page, testInfo, 'detail-logs');
 
   await page.getByRole('tab', { name: 'Events' }).click();

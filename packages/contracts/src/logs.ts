@@ -32,3 +32,21 @@ export const LogsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(5000).default(1000),
 });
 export type LogsQuery = z.infer<typeof LogsQuery>;
+
+/**
+ * The live log as server-sent events (`…/logs/stream`): `cursor` is the logs API's, and a
+ * `Last-Event-ID` header, which a browser's EventSource sends when it reconnects, takes its place.
+ * Each `message` event's data is a LogPage of the lines after the previous event, its `id` that
+ * page's `nextCursor`; `end` (a LogPage with `complete: true`) comes once the job has ended and
+ * every line has been sent, and then the server closes the stream.
+ */
+export const LogStreamQuery = z.object({
+  node: LogsQuery.shape.node,
+  cursor: LogsQuery.shape.cursor,
+});
+export type LogStreamQuery = z.infer<typeof LogStreamQuery>;
+
+export const LogStreamHeaders = z.looseObject({ 'last-event-id': z.string().max(64).optional() });
+
+/** The event that closes a stream whose job has ended; a client must not reconnect after it. */
+export const LOG_STREAM_END_EVENT = 'end';

@@ -35,7 +35,26 @@ export interface LineSize {
  * seqs never change and a cursor stays valid, it just skips the lines dropped meanwhile.
  */
 export class LogRepository {
+  /** Who follows which node's log ("jobId:node"): live readers (log streams) are woken when lines are stored. */
+  private readonly followers = new Map<string, Set<() => void>>();
+
   constructor(private readonly db: Db) {}
+
+  /**
+   * Calls `listener` whenever lines of this node are stored, often inside the writer's
+   * transaction: it must only take note and read later (a microtask or timer), not here.
+   * Returns the unsubscribe.
+   */
+  onAppend(jobId: number, node: number, listener: () => void): () => void {
+    const key = `${jobId}:${node}`;
+    const set = this.followers.get(key) ?? new Set<() => void>();
+    this.followers.set(key, set);
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.followers.get(key) === set) this.followers.delete(key);
+    };
+  }
 
   lastSeq(jobId: number, node: number): number {
     const r = this.db
@@ -70,6 +89,8 @@ export class LogRepository {
     this.db.transaction(() => {
       for (const l of lines) insert.run(jobId, node, l.seq, l.at, l.stream, l.text);
     })();
+    const set = this.followers.get(`${jobId}:${node}`);
+    if (set) for (const wake of set) wake();
   }
 
   transaction<T>(fn: () => T): T {
@@ -146,6 +167,27 @@ export class LogRepository {
         'SELECT seq, at, stream, text FROM log_lines WHERE job_id = ? AND node = ? AND seq > ? ORDER BY seq LIMIT ?',
       )
       .all(jobId, node, afterSeq, limit);
+  }
+
+  /**
+   * Like page, but stops once the lines hold `maxChars` of text (at least one line is returned):
+   * a page of long lines stays small in memory. Rows are read one by one and the statement is
+   * reset when the loop leaves it, so no cursor stays open.
+   */
+  pageWithin(jobId: number, node: number, afterSeq: number, limit: number, maxChars: number): StoredLogLine[] {
+    const out: StoredLogLine[] = [];
+    let chars = 0;
+    const rows = this.db
+      .prepare<[number, number, number, number], StoredLogLine>(
+        'SELECT seq, at, stream, text FROM log_lines WHERE job_id = ? AND node = ? AND seq > ? ORDER BY seq LIMIT ?',
+      )
+      .iterate(jobId, node, afterSeq, limit);
+    for (const r of rows) {
+      out.push(r);
+      chars += r.text.length;
+      if (chars >= maxChars) break;
+    }
+    return out;
   }
 
   /**

@@ -8,6 +8,8 @@ import {
   ListTrainingJobsQuery,
   LogPage,
   LogsQuery,
+  LogStreamHeaders,
+  LogStreamQuery,
   TrainingJob,
   TrainingJobList,
 } from '@tc/contracts';
@@ -101,6 +103,38 @@ export function trainingJobRoutes(jobs: JobService): FastifyPluginAsyncZod {
         },
       },
       async (req) => jobs.logs(actorOf(req), req.params.name, req.params.version, req.query),
+    );
+
+    app.get(
+      '/training-jobs/:name/versions/:version/logs/stream',
+      {
+        // Fastify answers HEAD by draining the body: that would follow the log until the job ends, for nobody.
+        exposeHeadRoute: false,
+        schema: {
+          tags: ['training jobs'],
+          summary: 'Follow the log of one node live, as server-sent events',
+          description:
+            "A text/event-stream. Each event is a LogPage of the lines after the previous one, with the page's nextCursor as its " +
+            'id; a Last-Event-ID header (an EventSource sends it when it reconnects) takes the place of `cursor`, so nothing is ' +
+            'lost or repeated. Once the job has ended and every line is sent comes an `end` event, and the stream closes. ' +
+            'A comment every 15 s keeps a quiet stream open. At most 20 streams per user (429).',
+          params: JobParams,
+          querystring: LogStreamQuery,
+          headers: LogStreamHeaders,
+          // No response schema: 200 is an event stream, and errors (401, 404, 429) go through the error handler.
+        },
+      },
+      async (req, reply) => {
+        const stream = jobs.logStream(actorOf(req), req.params.name, req.params.version, req.query, req.headers['last-event-id']);
+        return (
+          reply
+            .type('text/event-stream; charset=utf-8')
+            // no-transform: a compressing proxy would hold events back to fill its buffers.
+            .header('cache-control', 'no-cache, no-transform')
+            .header('x-accel-buffering', 'no')
+            .send(stream)
+        );
+      },
     );
 
     app.get(

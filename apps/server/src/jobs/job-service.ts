@@ -1,15 +1,18 @@
 import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import {
   isTerminal,
   type CreateTrainingJobRequest,
   type ListTrainingJobsQuery,
   type LogPage,
   type LogsQuery,
+  type LogStreamQuery,
   type TrainingJob,
   type TrainingJobList,
 } from '@tc/contracts';
 import type { JobRepository } from './job-repository.js';
 import type { LogRepository } from '../engine/log-repository.js';
+import type { LogStreams } from './log-streams.js';
 import type { ResourcePools } from '../engine/resource-pools.js';
 import type { Scheduler } from '../engine/scheduler.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -24,6 +27,8 @@ import { canAccess, ownerScope, type Actor } from '../accounts/actor.js';
 export interface JobServiceDeps {
   jobs: JobRepository;
   logs: Pick<LogRepository, 'page' | 'text'>;
+  /** Live logs as server-sent events; without it the stream route answers 500. */
+  streams?: Pick<LogStreams, 'open'>;
   pools: Pick<ResourcePools, 'place'>;
   scheduler: Pick<Scheduler, 'admit' | 'position' | 'positions' | 'waiting'>;
   runner: { stop(jobId: number): Promise<boolean> };
@@ -166,6 +171,18 @@ export class JobService {
     // Complete once the job has ended and this page reached the last stored line.
     const complete = isTerminal(job.status) && rows.length < q.limit;
     return { lines: rows, nextCursor: String(next), complete };
+  }
+
+  /**
+   * One node's log as server-sent events from the cursor on (see LogStreams). A reconnecting
+   * EventSource sends the id of the last event it got as Last-Event-ID: that is the cursor then.
+   */
+  logStream(actor: Actor, name: string, version: string, q: LogStreamQuery, lastEventId?: string): Readable {
+    const job = this.find(actor, name, version);
+    this.node(job, q.node);
+    const after = this.cursor(lastEventId ? lastEventId : q.cursor);
+    if (!this.d.streams) throw new Error('live log streams are not configured');
+    return this.d.streams.open(actor.userId, job.id, q.node, after);
   }
 
   /** The whole log of one node as text, streamed page by page. */

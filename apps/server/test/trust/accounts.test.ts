@@ -380,6 +380,7 @@ describe('per-user isolation', () => {
       ['GET', base],
       ['GET', `${base}/logs`],
       ['GET', `${base}/logs/download`],
+      ['GET', `${base}/logs/stream`],
       ['POST', `${base}/stop`],
       ['DELETE', base],
     ] as const) {

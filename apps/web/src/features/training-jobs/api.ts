@@ -69,8 +69,26 @@ export function fetchLogPage(
   return api.get<LogPage>(`${jobPath(name, version)}/logs`, { query: { ...params }, signal });
 }
 
+/** The live log as server-sent events (an EventSource sends the session cookie; GET needs no CSRF header). */
+export function logStreamUrl(name: string, version: string, node: number, cursor?: string): string {
+  return `/api/v1${jobPath(name, version)}/logs/stream?node=${node}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+}
+
 export function logDownloadUrl(name: string, version: string, node: number): string {
   return `/api/v1${jobPath(name, version)}/logs/download?node=${node}`;
+}
+
+/** How often a job's page refreshes while its nodes stage data or upload outputs (the server writes progress twice a second). */
+export const TRANSFER_POLL_INTERVAL_MS = 1000;
+
+/**
+ * A job's page: every second while it initializes (code and data coming down) or a node's
+ * transfer is under way, so the bars move; every two seconds otherwise until it ends.
+ */
+export function detailRefetchInterval(job: TrainingJob | undefined): number | false {
+  if (!job || isTerminal(job.status)) return false;
+  if (job.status === 'Initializing' || job.nodes.some((n) => n.transfers?.some((t) => !t.done))) return TRANSFER_POLL_INTERVAL_MS;
+  return LIST_POLL_INTERVAL_MS;
 }
 
 /** Poll while anything is non-terminal; stop once every listed job has settled. */
@@ -99,7 +117,7 @@ export function useTrainingJob(name: string, version: string, options: { enabled
   return useQuery({
     queryKey: trainingJobKeys.detail(name, version),
     queryFn: ({ signal }) => fetchTrainingJob(name, version, signal),
-    refetchInterval: (query) => (query.state.data && !isTerminal(query.state.data.status) ? LIST_POLL_INTERVAL_MS : false),
+    refetchInterval: (query) => detailRefetchInterval(query.state.data),
     enabled: options.enabled ?? true,
   });
 }

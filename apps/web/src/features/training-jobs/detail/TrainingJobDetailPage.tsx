@@ -11,6 +11,7 @@ import { SaveParametersButton } from '../../job-parameters/SaveParametersButton'
 import { JobActions } from '../list/JobActions';
 import { LogViewer } from '../logs/LogViewer';
 import { EventTimeline } from './EventTimeline';
+import { JobNodes } from './JobNodes';
 import { JobParameters } from './JobParameters';
 import { OutputFiles } from './OutputFiles';
 
@@ -122,6 +123,7 @@ function JobView({ job }: { job: TrainingJob }) {
           <Fact label="Duration">{formatDuration(job.startedAt, job.endedAt, now)}</Fact>
           <Fact label="Compute Nodes">{job.spec.resources?.nodes ?? job.nodes.length}</Fact>
         </SimpleGrid>
+        <JobNodes nodes={job.nodes} status={job.status} />
       </Paper>
 
       <Tabs defaultValue="logs">

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
+import { act, cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
 import type { LogLine, LogPage } from '@tc/contracts';
 import { json, renderPage, routeFetch } from '../../../test-utils';
 import { LogViewer } from './LogViewer';
@@ -84,5 +84,106 @@ describe('LogViewer', () => {
     expect(screen.getByRole('link', { name: 'Download the log of node 0' }).getAttribute('href')).toBe(
       '/api/v1/training-jobs/j/versions/V001/logs/download?node=0',
     );
+  });
+});
+
+/** The browser's EventSource as the hook uses it; the test plays the server. */
+class FakeEventSource {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSED = 2;
+  static made: FakeEventSource[] = [];
+  readyState = FakeEventSource.CONNECTING;
+  onmessage: ((e: MessageEvent<string>) => void) | null = null;
+  onerror: (() => void) | null = null;
+  private readonly listeners = new Map<string, ((e: MessageEvent<string>) => void)[]>();
+
+  constructor(readonly url: string) {
+    FakeEventSource.made.push(this);
+  }
+
+  addEventListener(type: string, fn: (e: MessageEvent<string>) => void): void {
+    this.listeners.set(type, [...(this.listeners.get(type) ?? []), fn]);
+  }
+
+  close(): void {
+    this.readyState = FakeEventSource.CLOSED;
+  }
+
+  /** A page of lines; its id is the cursor after it, as the server sends. */
+  send(from: number, to: number, event = 'message'): void {
+    const lines: LogLine[] = [];
+    for (let s = from; s <= to; s++) lines.push(line(s));
+    const page: LogPage = { lines, nextCursor: String(to), complete: event === 'end' };
+    const e = new MessageEvent(event, { data: JSON.stringify(page), lastEventId: String(to) });
+    this.readyState = FakeEventSource.OPEN;
+    act(() => {
+      if (event === 'message') this.onmessage?.(e);
+      for (const fn of this.listeners.get(event) ?? []) fn(e);
+    });
+  }
+
+  /** The connection dropped: the browser reconnects (CONNECTING) or gives up (CLOSED). */
+  fail(giveUp = false): void {
+    this.readyState = giveUp ? FakeEventSource.CLOSED : FakeEventSource.CONNECTING;
+    act(() => this.onerror?.());
+  }
+}
+
+describe('LogViewer while the job runs', () => {
+  afterEach(() => {
+    FakeEventSource.made = [];
+  });
+
+  it('follows the log by server-sent events, without repeats across a reconnect, until the end event', async () => {
+    vi.stubGlobal('EventSource', FakeEventSource);
+    const calls = routeFetch({});
+    renderPage(<LogViewer name="j" version="V001" nodes={[]} live />);
+    await waitFor(() => expect(FakeEventSource.made).toHaveLength(1));
+    const es = FakeEventSource.made[0]!;
+    expect(es.url).toBe('/api/v1/training-jobs/j/versions/V001/logs/stream?node=0');
+
+    es.send(1, 3);
+    expect(await screen.findByText('epoch 3 loss=0.3')).toBeTruthy();
+    expect(screen.getByText('3 lines · following')).toBeTruthy();
+    // The browser reconnects with Last-Event-ID itself; a line sent twice is shown once.
+    es.fail();
+    es.send(3, 5);
+    expect(await screen.findByText('epoch 5 loss=0.5')).toBeTruthy();
+    expect(screen.getByText('5 lines · following')).toBeTruthy();
+    expect(document.querySelectorAll('[data-seq="3"]')).toHaveLength(1);
+
+    es.send(6, 6, 'end');
+    expect(await screen.findByText('6 lines')).toBeTruthy();
+    expect(es.readyState).toBe(FakeEventSource.CLOSED);
+    expect(FakeEventSource.made).toHaveLength(1);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('falls back to the logs API from the last cursor when the stream keeps failing', async () => {
+    vi.stubGlobal('EventSource', FakeEventSource);
+    serveLog(5);
+    const calls = vi.mocked(globalThis.fetch).mock.calls;
+    renderPage(<LogViewer name="j" version="V001" nodes={[]} live />);
+    await waitFor(() => expect(FakeEventSource.made).toHaveLength(1));
+    const es = FakeEventSource.made[0]!;
+    es.send(1, 2);
+    expect(await screen.findByText('epoch 2 loss=0.2')).toBeTruthy();
+    es.fail();
+    es.fail();
+    expect(calls).toHaveLength(0);
+    es.fail();
+    expect(es.readyState).toBe(FakeEventSource.CLOSED);
+    expect(await screen.findByText('5 lines')).toBeTruthy();
+    expect(String(calls[0]![0])).toContain('cursor=2');
+    expect(document.querySelectorAll('[data-seq="2"]')).toHaveLength(1);
+  });
+
+  it('reads an ended job through the logs API, without a stream', async () => {
+    vi.stubGlobal('EventSource', FakeEventSource);
+    serveLog(2);
+    renderPage(<LogViewer name="j" version="V001" nodes={[]} live={false} />);
+    expect(await screen.findByText('2 lines')).toBeTruthy();
+    expect(FakeEventSource.made).toHaveLength(0);
   });
 });

@@ -19,7 +19,7 @@ export interface LogViewerProps {
 /** Per-node logs that follow while the job runs: follow/pause, search, download, ANSI colours. */
 export function LogViewer({ name, version, nodes, live }: LogViewerProps) {
   const [node, setNode] = useState(0);
-  const log = useLogFollower(name, version, node);
+  const log = useLogFollower(name, version, node, live);
   // A finished job's log is read from its start; a running one is followed at its end.
   const [follow, setFollow] = useState(live);
   const nodeOptions = nodes.map((n) => ({ value: String(n.index), label: `Node ${n.index} (${n.hostname})` }));
