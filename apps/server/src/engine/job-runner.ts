@@ -198,6 +198,8 @@ export class JobRunner {
    */
   async recoverAfterRestart(): Promise<void> {
     const { jobs, engine } = this.deps;
+    // The agent's image and container made now rather than on the first job's critical path.
+    this.deps.agent.ensure().catch((err: unknown) => this.deps.log?.error({ err }, 'the node agent could not be started'));
     const ours = { [LABEL.managed]: '1', [LABEL.console]: this.deps.consoleId };
     const open = jobs.listByStatus(['Initializing', 'Running', 'Stopping']);
     const plan = recoveryPlan(
