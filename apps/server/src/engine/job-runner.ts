@@ -36,8 +36,6 @@ export interface RunnerDeps {
   /** Moves the job's data on its node (staging before the run, outputs after it). */
   agent: NodeAgent;
   store: ObjectStore;
-  /** Files larger than this go up in parts (tests make it small); SINGLE_PUT_MAX when absent. */
-  singlePutMax?: number;
   pools: Pick<ResourcePools, 'flavor' | 'pool'>;
   /** Between SIGTERM and SIGKILL when a job is stopped or runs out of time. */
   stopGraceSeconds: number;
@@ -76,6 +74,15 @@ async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
     if (err instanceof StepError || err instanceof StopRequested) throw err;
     throw new StepError(name, (err as Error).message);
   }
+}
+
+/**
+ * Waits for every one of them, then fails with the first failure: what the others made (a
+ * container created a moment after a sibling failed) is recorded before the clean-up runs.
+ */
+async function settledAll(work: Promise<void>[]): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** A contract path relative to the work folder mounted at /home/work, e.g. "data". */
@@ -436,7 +443,7 @@ export class JobRunner {
     staged.catch(() => undefined);
     const net = plan.network;
     if (net) ex.network = await step('network creation', () => engine.createNetwork(net.name, net.labels, net.internal));
-    await Promise.all(
+    await settledAll(
       plan.containers.map(async (spec, i) => {
         const id = await step('container creation', () => engine.createContainer(spec));
         ex.containers[i] = id;
@@ -446,7 +453,7 @@ export class JobRunner {
     await staged;
     this.checkStop(ex);
 
-    await Promise.all(
+    await settledAll(
       hostnames.map(async (hostname, i) => {
         await step('container start', () => engine.start(ex.containers[i]!));
         ex.started = true;
@@ -815,9 +822,6 @@ export class JobRunner {
             out.bucket,
             out.prefix,
             progress.set,
-            {
-              ...(this.deps.singlePutMax ? { singlePutMax: this.deps.singlePutMax, partSize: this.deps.singlePutMax } : {}),
-            },
           );
           files += r.files;
           bytes += r.bytes;
