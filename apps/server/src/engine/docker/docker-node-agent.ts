@@ -6,6 +6,8 @@ import { AGENT_LABEL, AGENT_NODE, AGENT_SCRIPT, ensureAgentImage } from './agent
 import { engineMessage, statusOf } from './errors.js';
 import { LogDemuxer } from './log-demux.js';
 
+/** Building the agent's image (first use only) and starting its container. */
+const ENSURE_TIMEOUT_MS = 180_000;
 /** Creating and starting one agent command. */
 const START_TIMEOUT_MS = 30_000;
 /** The agent speaks at least every 200 ms while data moves and every minute otherwise. */
@@ -109,7 +111,9 @@ export class DockerNodeAgent implements NodeAgent {
 
   ensure(): Promise<void> {
     if (this.ready) return Promise.resolve();
-    this.ensuring ??= this.ensureNow()
+    // A deadline on the whole (image build, inspect, create, start): a job waiting on an engine
+    // that hangs fails at its "node agent" step instead of waiting for ever.
+    this.ensuring ??= within(ENSURE_TIMEOUT_MS, this.ensureNow(), 'making the node agent ready')
       .then(() => {
         this.ready = true;
       })
