@@ -91,10 +91,13 @@ const EnvConfig = z.object({
   S3_ACCESS_KEY_ID: z.string().min(1).optional(),
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   EMBEDDED_S3_PORT: port.default(9000),
+  // Loopback unless set: an address the engine's nodes reach (a cluster's), never by default.
+  EMBEDDED_S3_HOST: z.union([z.ipv4(), z.ipv6()], { error: 'EMBEDDED_S3_HOST must be an IP address of this machine' }).default('127.0.0.1'),
   DOCKER_HOST: z.string().optional(),
   PUBLIC_URL: z.url().optional(),
   CONFIG_FILE: z.string().optional(),
   STOP_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+  USAGE_SAMPLE_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
   // Per node: what the console stores of a job's log (first half, latest half); the engine keeps
   // about twice as much. 64 KiB to 1 TiB; default 64 MiB.
   LOG_MAX_BYTES_PER_NODE: z.coerce
@@ -204,10 +207,13 @@ export interface Config {
   s3: S3Settings | null;
   s3Region: string;
   embeddedS3Port: number;
+  embeddedS3Host: string;
   dockerHost: string | undefined;
   publicUrl: string;
   pools: PoolConfig[];
   stopGraceSeconds: number;
+  /** How often the running nodes' resource usage is read from the engine (usage/usage-sampler.ts). */
+  usageSampleSeconds: number;
   /** What one node's stored log may take (LogSink); the engine's log files are sized from it. */
   logMaxBytesPerNode: number;
   /** The engine host's folder for this console's work folders (see NODE_ROOT). */
@@ -262,10 +268,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     s3,
     s3Region: e.S3_REGION,
     embeddedS3Port: e.EMBEDDED_S3_PORT,
+    embeddedS3Host: e.EMBEDDED_S3_HOST,
     dockerHost: e.DOCKER_HOST,
     publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
     pools,
     stopGraceSeconds: e.STOP_GRACE_SECONDS,
+    usageSampleSeconds: e.USAGE_SAMPLE_SECONDS,
     logMaxBytesPerNode: e.LOG_MAX_BYTES_PER_NODE,
     nodeRoot: e.NODE_ROOT ?? path.join(path.resolve(e.DATA_DIR), 'node'),
     notify: {

@@ -31,7 +31,12 @@ async function main(): Promise<void> {
     s3 = config.s3;
   } else {
     const keys = embeddedKeys(config.dataDir);
-    const embedded = await startEmbeddedS3({ port: config.embeddedS3Port, dir: path.join(config.dataDir, 's3'), ...keys });
+    const embedded = await startEmbeddedS3({
+      port: config.embeddedS3Port,
+      host: config.embeddedS3Host,
+      dir: path.join(config.dataDir, 's3'),
+      ...keys,
+    });
     s3 = {
       endpoint: embedded.endpoint,
       region: config.s3Region,

@@ -87,6 +87,35 @@ describe('the embedded store', () => {
     expect(s3.region).toBe('us-east-1');
   });
 
+  it('listens on another address only when told to (EMBEDDED_S3_HOST), and then not on loopback', async () => {
+    // 127.0.0.2 is this machine too (all of 127/8 is loopback) but a different address: what a
+    // cluster's bridge address is to the nodes.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tc-embedded-host-'));
+    tempDirs.push(dir);
+    const port = await freePort();
+    const other = await startEmbeddedS3({
+      port,
+      host: '127.0.0.2',
+      dir,
+      accessKeyId: 'HOSTKEY',
+      secretAccessKey: 'HOSTSECRET',
+      log: () => undefined,
+    });
+    try {
+      expect(other.endpoint).toBe(`http://127.0.0.2:${port}`);
+      const there = new S3ObjectStore(createS3Client(other));
+      await there.createBucket('elsewhere');
+      expect(await there.listBuckets()).toContain('elsewhere');
+      const loopback = await fetch(`http://127.0.0.1:${port}/`).then(
+        () => 'answered',
+        (err: { cause?: { code?: string } }) => err.cause?.code,
+      );
+      expect(loopback).toBe('ECONNREFUSED');
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('verifies signatures: a wrong secret or an unknown key is refused', async () => {
     const wrongSecret = new S3ObjectStore(createS3Client({ ...s3, secretAccessKey: 'not-the-secret' }));
     const e = await catchError(wrongSecret.listFolder('emb', ''));

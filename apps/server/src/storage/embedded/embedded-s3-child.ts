@@ -335,7 +335,7 @@ async function main(): Promise<void> {
   DUMMY_ACCOUNT.createKeyPair(accessKeyId, secretAccessKey);
 
   const server = new S3rver({
-    address: '127.0.0.1',
+    address: env('TC_EMBEDDED_S3_HOST'),
     port,
     directory,
     silent: true,

@@ -7,6 +7,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export interface EmbeddedS3Options {
   port: number;
+  /**
+   * The address it listens on: loopback unless configured (EMBEDDED_S3_HOST), e.g. an address
+   * other machines' node agents reach. The store is a fake meant for one machine; see README.
+   */
+  host?: string;
   /** Where the objects live (created if missing). */
   dir: string;
   accessKeyId: string;
@@ -46,7 +51,8 @@ const STOP_GRACE_MS = 3_000;
  */
 export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<EmbeddedS3> {
   const log = options.log ?? ((line: string) => process.stderr.write(`[embedded S3] ${line}\n`));
-  const endpoint = `http://127.0.0.1:${options.port}`;
+  const host = options.host ?? '127.0.0.1';
+  const endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${options.port}`;
   const command = childCommand();
 
   /** The process serving now (null while it is being restarted). */
@@ -66,6 +72,7 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Embed
         env: {
           ...process.env,
           TC_EMBEDDED_S3_PORT: String(options.port),
+          TC_EMBEDDED_S3_HOST: host,
           TC_EMBEDDED_S3_DIR: options.dir,
           TC_EMBEDDED_S3_ACCESS_KEY_ID: options.accessKeyId,
           TC_EMBEDDED_S3_SECRET_ACCESS_KEY: options.secretAccessKey,
@@ -111,7 +118,7 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Embed
       // otherwise a stranger on that port would pass for our server.
       proc.on('message', (msg: unknown) => {
         if (settled || !isListening(msg)) return;
-        waitForHttp(options.port, () => settled).then(
+        waitForHttp(host, options.port, () => settled).then(
           () => {
             if (settled) return;
             settled = true;
@@ -227,11 +234,11 @@ function isListening(msg: unknown): boolean {
 }
 
 /** Any HTTP answer (an anonymous GET / gets 403) proves the server accepts and serves requests. */
-async function waitForHttp(port: number, cancelled: () => boolean): Promise<void> {
+async function waitForHttp(host: string, port: number, cancelled: () => boolean): Promise<void> {
   let last = '';
   for (let i = 0; i < 50 && !cancelled(); i++) {
     try {
-      await httpGet(port);
+      await httpGet(host, port);
       return;
     } catch (err) {
       last = (err as Error).message;
@@ -241,9 +248,9 @@ async function waitForHttp(port: number, cancelled: () => boolean): Promise<void
   throw new Error(`the embedded S3 server bound port ${port} but does not answer HTTP (${last})`);
 }
 
-function httpGet(port: number): Promise<number> {
+function httpGet(host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', timeout: 2000, agent: false }, (res) => {
+    const req = http.get({ host, port, path: '/', timeout: 2000, agent: false }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
       res.on('error', reject);
