@@ -101,6 +101,23 @@ export interface LogLineEvent {
   text: string;
 }
 
+/**
+ * One reading of a container's resource use (see UsageSampler). Byte counters are cumulative
+ * since the container started; 0 where the container has none (no network, no block device).
+ */
+export interface UsageSample {
+  at: Date;
+  /** Share of one CPU × 100, computed as `docker stats` does. */
+  cpuPercent: number;
+  /** In use without the droppable page cache (usage − inactive_file). */
+  memoryBytes: number;
+  memoryLimitBytes: number;
+  netRxBytes: number;
+  netTxBytes: number;
+  blkReadBytes: number;
+  blkWriteBytes: number;
+}
+
 /** A managed container found by label, for reconciliation and cleanup. */
 export interface ManagedContainer {
   id: string;
@@ -157,6 +174,11 @@ export interface ContainerEngine {
    */
   getArchive(containerId: string, path: string): Promise<Readable>;
   remove(containerId: string): Promise<void>;
+  /**
+   * One resource reading of a running container (one-shot, not a stream); null when it is not
+   * running (created, or exited a moment ago). Rejects with ContainerGoneError when it is gone.
+   */
+  stats(containerId: string): Promise<UsageSample | null>;
   listManaged(labelSelector: Record<string, string>): Promise<ManagedContainer[]>;
   /**
    * A bridge network for one job's nodes; `internal` cuts it off from everything outside, so

@@ -25,6 +25,8 @@ import type { DataSnapshot } from '../datasets/dataset-service.js';
  * keeps a follow open after the exit; past this, what is left is read once without follow.
  */
 const LOG_DRAIN_MS = 15_000;
+/** Made in the work folder when a node's staging is complete: its boot command starts then. */
+const STAGED_MARKER = '.tc-staged';
 /** How long removals are retried while the engine is unreachable. */
 const REMOVAL_RETRY_MS = 10 * 60_000;
 
@@ -432,6 +434,7 @@ export class JobRunner {
       workDirHostPaths: ex.workDirs.map((d) => agent.hostPath(d!)),
       logMaxBytes: this.logMaxBytes(),
       extraLabels: this.deps.extraLabels,
+      waitFor: `${WORK_DIR}/${STAGED_MARKER}`,
     });
     const each = job.nodeCount > 1 ? ` to each of ${job.nodeCount} nodes` : '';
     this.event(
@@ -443,24 +446,25 @@ export class JobRunner {
     staged.catch(() => undefined);
     const net = plan.network;
     if (net) ex.network = await step('network creation', () => engine.createNetwork(net.name, net.labels, net.internal));
+    // Created and started while the nodes stage: the boot command waits for the staging marker,
+    // so a container's start (as long as a whole `docker run`) is off the critical path. Until
+    // the marker is there nothing of the user's has run; a failure before it removes the
+    // containers like any failed initialization.
     await settledAll(
       plan.containers.map(async (spec, i) => {
         const id = await step('container creation', () => engine.createContainer(spec));
         ex.containers[i] = id;
         jobs.updateNode(job.id, i, { containerId: id, state: 'created' });
+        await step('container start', () => engine.start(id));
       }),
     );
     await staged;
     this.checkStop(ex);
-
-    await settledAll(
-      hostnames.map(async (hostname, i) => {
-        await step('container start', () => engine.start(ex.containers[i]!));
-        ex.started = true;
-        jobs.updateNode(job.id, i, { state: 'running' });
-        this.event(job, EventType.nodeStarted, `node ${i} (${hostname}) started`);
-      }),
-    );
+    ex.started = true;
+    hostnames.forEach((hostname, i) => {
+      jobs.updateNode(job.id, i, { state: 'running' });
+      this.event(job, EventType.nodeStarted, `node ${i} (${hostname}) started`);
+    });
     if (!jobs.transition(job.id, 'Initializing', 'Running', { startedAt: new Date().toISOString() })) {
       // Stopped while the containers were starting: they run until the stop takes them down.
       if (jobs.getById(job.id)?.status !== 'Stopping') throw new StepError('container start', 'the job was changed while starting');
@@ -500,6 +504,7 @@ export class JobRunner {
         progress.set,
         groupDone,
         ex.transfers.signal,
+        STAGED_MARKER,
       );
     } catch (err) {
       if (ex.stopRequested) throw new StopRequested();

@@ -79,6 +79,15 @@ describe('launch plan', () => {
     ).toBe(false);
   });
 
+  it('with a gate, the boot command waits for the staging marker, removes it, then runs as given', () => {
+    const c = launchPlan(input({ waitFor: '/home/work/.tc-staged' })).containers[0]!;
+    expect(c.cmd).toEqual([
+      '/bin/sh',
+      '-c',
+      "while [ ! -e '/home/work/.tc-staged' ]; do sleep 0.05; done; rm -f '/home/work/.tc-staged'; python train.py",
+    ]);
+  });
+
   it('asks for GPUs only when the flavor has them', () => {
     expect(launchPlan(input()).containers[0]!.gpus).toBe(0);
     expect(launchPlan(input({ flavor: { ...flavor, gpus: 2 } })).containers[0]!.gpus).toBe(2);

@@ -31,6 +31,12 @@ export interface LaunchInput {
   workDirHostPaths: readonly string[];
   logMaxBytes: number;
   extraLabels?: Record<string, string>;
+  /**
+   * A file (a container path) the boot command waits for: the container can then start while
+   * its data is still being staged, and the command runs the moment the file appears. It is
+   * removed before the command runs, so the contract's folders hold only what the job put there.
+   */
+  waitFor?: string;
 }
 
 export interface LaunchPlan {
@@ -46,6 +52,11 @@ export interface LaunchPlan {
  */
 export function engineName(consoleId: string, base: string, jobId: number): string {
   return `tc-${consoleId.replace(/[^a-zA-Z0-9]/g, '').slice(0, 12)}-${base}-${jobId}`;
+}
+
+/** Shell that waits for `file` (polling every 50 ms), removes it, and goes on with what follows. */
+export function gate(file: string): string {
+  return `while [ ! -e '${file}' ]; do sleep 0.05; done; rm -f '${file}'; `;
 }
 
 /**
@@ -75,7 +86,7 @@ export function launchPlan(input: LaunchInput): LaunchPlan {
   const containers = hostnames.map((hostname, i): ContainerSpec => ({
     name: engineName(input.consoleId, hostname, job.id),
     image: input.imageId,
-    cmd: ['/bin/sh', '-c', job.spec.algorithm.bootCommand],
+    cmd: ['/bin/sh', '-c', `${input.waitFor ? gate(input.waitFor) : ''}${job.spec.algorithm.bootCommand}`],
     env: nodeEnvironment({ spec: job.spec, version: job.version, index: i, hostnames, dataUrl: input.dataUrl }),
     labels: labels(i),
     hostname,

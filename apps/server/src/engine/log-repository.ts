@@ -38,7 +38,20 @@ export class LogRepository {
   /** Who follows which node's log ("jobId:node"): live readers (log streams) are woken when lines are stored. */
   private readonly followers = new Map<string, Set<() => void>>();
 
+  /** Who reads every stored line (metrics): see onEveryAppend. */
+  private readonly lineReaders = new Set<(jobId: number, node: number, lines: readonly StoredLogLine[]) => void>();
+
   constructor(private readonly db: Db) {}
+
+  /**
+   * Calls `listener` with every batch of lines stored, of any job and node, often inside the
+   * writer's transaction: like onAppend's, it must only take note and do its work later.
+   * Returns the unsubscribe.
+   */
+  onEveryAppend(listener: (jobId: number, node: number, lines: readonly StoredLogLine[]) => void): () => void {
+    this.lineReaders.add(listener);
+    return () => this.lineReaders.delete(listener);
+  }
 
   /**
    * Calls `listener` whenever lines of this node are stored, often inside the writer's
@@ -91,6 +104,7 @@ export class LogRepository {
     })();
     const set = this.followers.get(`${jobId}:${node}`);
     if (set) for (const wake of set) wake();
+    for (const read of this.lineReaders) read(jobId, node, lines);
   }
 
   transaction<T>(fn: () => T): T {

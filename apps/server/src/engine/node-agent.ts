@@ -36,6 +36,11 @@ export interface StageInput {
   /** Downloaded in parallel from one pool; progress and completion are reported per group. */
   groups: { name: string; files: StageFile[] }[];
   concurrency?: number;
+  /**
+   * A file made (empty, relative to root) once everything is staged: a training container
+   * started early waits for it, so its start overlaps the staging.
+   */
+  marker?: string;
 }
 
 export interface ScanInput {

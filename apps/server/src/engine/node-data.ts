@@ -126,6 +126,8 @@ export async function stageOnNode(
   onProgress: (t: NodeTransfer) => void,
   onGroupDone: (name: string) => void,
   signal?: AbortSignal,
+  /** Made (relative to the work folder) once all is staged: the training container waits for it. */
+  marker?: string,
 ): Promise<void> {
   const filesTotal = groups.reduce((n, g) => n + g.plan.files.length, 0);
   const bytesTotal = groups.reduce((n, g) => n + g.plan.report.bytes, 0);
@@ -149,6 +151,7 @@ export async function stageOnNode(
           uid: CONTAINER_UID,
           dirs,
           groups: groups.map((g) => ({ name: g.name, files: g.plan.files })),
+          ...(marker ? { marker } : {}),
         },
       },
       (m) => {

@@ -14,12 +14,14 @@ import type {
   LogLineEvent,
   ManagedContainer,
   ManagedNetwork,
+  UsageSample,
 } from '../container-engine.js';
 import { ContainerGoneError, EngineDeadlineError, ImageArchiveError } from '../container-engine.js';
 import { IdleDeadline } from './idle-deadline.js';
 import { EngineError, engineMessage, statusOf } from './errors.js';
 import { LogDemuxer } from './log-demux.js';
 import { ProgressError, readProgress, type ProgressMessage } from './progress.js';
+import { usageFromStats, type EngineStats } from './stats.js';
 
 export { EngineError } from './errors.js';
 
@@ -640,6 +642,21 @@ export class DockerEngine implements ContainerEngine {
       // Someone else is already removing it.
       if (s === 409 && /already in progress/i.test(engineMessage(err))) return;
       throw EngineError.from(err, 'removing the container failed');
+    }
+  }
+
+  async stats(containerId: string): Promise<UsageSample | null> {
+    try {
+      // Not one-shot: the engine takes two readings about a second apart, so the CPU delta is there.
+      const raw = await this.call('reading the container stats', (abortSignal) =>
+        // @types/dockerode leaves abortSignal out of stats' options; dockerode passes it on.
+        this.docker.getContainer(containerId).stats({ stream: false, abortSignal } as { stream: false }),
+      );
+      return usageFromStats(raw as EngineStats);
+    } catch (err) {
+      if (err instanceof EngineDeadlineError) throw err;
+      if (gone(err)) throw new ContainerGoneError(containerId, { cause: err });
+      throw EngineError.from(err, 'reading the container stats failed');
     }
   }
 

@@ -14,7 +14,7 @@
  * steps that need root), and nothing is ever reached through a link the job could have planted.
  */
 import { constants, type Dirent } from 'node:fs';
-import { lstat, mkdir, open, readdir, readFile, rm, chown, chmod, access, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile, rm, chown, chmod, access, writeFile, type FileHandle } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
@@ -171,6 +171,7 @@ interface Stage {
   dirs: string[];
   groups: { name: string; files: (StageFile & { parsed: URL })[] }[];
   concurrency: number;
+  marker: string | null;
 }
 
 function parseStage(v: unknown): Stage {
@@ -184,6 +185,7 @@ function parseStage(v: unknown): Stage {
     dirs: ((input.dirs as unknown[] | undefined) ?? []).map((d) => checkRelative(d, 'a folder')),
     groups: [],
     concurrency: checkConcurrency(input.concurrency, 16),
+    marker: input.marker === undefined || input.marker === null ? null : checkRelative(input.marker, 'the marker'),
   };
   for (const g of input.groups as unknown[]) {
     if (!isRecord(g) || typeof g.name !== 'string' || !Array.isArray(g.files)) throw invalid('each group needs a name and files');
@@ -543,7 +545,13 @@ async function stage(raw: unknown): Promise<void> {
 
   // As root: the node root and the job's parent folders belong to root, the work folder to the job.
   try {
-    await rm(root, { recursive: true, force: true });
+    // Emptied, not replaced: the training container may already have this folder mounted (it
+    // starts while staging runs and waits for the marker), and a mount holds the folder itself.
+    const existing = await readdir(root).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return [];
+      throw err;
+    });
+    for (const name of existing) await rm(path.join(root, name), { recursive: true, force: true });
     await mkdir(path.dirname(root), { recursive: true, mode: 0o755 });
     // The job's UID must be able to pass through the folders above its own (scan and upload run
     // as it); passing through is all it gets, not listing.
@@ -552,7 +560,7 @@ async function stage(raw: unknown): Promise<void> {
       if ((mode & 0o111) !== 0o111) await chmod(dir, (mode & 0o7777) | 0o111);
       if (dir === AGENT_NODE_ROOT) break;
     }
-    await mkdir(root, { mode: 0o755 });
+    await mkdir(root, { recursive: true, mode: 0o755 });
     await chmod(root, 0o755);
     await chown(root, uid, uid);
   } catch (err) {
@@ -641,6 +649,13 @@ async function stage(raw: unknown): Promise<void> {
     progress.stop();
     agent.destroy();
     secureAgent.destroy();
+  }
+  if (input.marker) {
+    try {
+      await writeFile(path.join(root, input.marker), '', { flag: 'wx', mode: 0o644 });
+    } catch (err) {
+      throw fsFailure(err, `making the marker ${input.marker}`);
+    }
   }
   send({ type: 'end' });
 }
