@@ -25,8 +25,9 @@ export default tseslint.config(
     // Domain first, adapters at the edge: only storage/ talks S3, only engine/docker/ talks to
     // Docker, only db/ opens SQLite. main.ts and app.ts are the composition roots.
     files: [
-      'apps/server/src/{jobs,http,demo,job-parameters,notifications,datasets,budget,images,accounts}/**/*.ts',
+      'apps/server/src/{jobs,http,demo,job-parameters,notifications,datasets,budget,usage,metrics,images,accounts}/**/*.ts',
       'apps/server/src/engine/*.ts',
+      'apps/server/src/engine/{kubernetes,node-agent}/*.ts',
     ],
     // Tests beside their source may open a second SQLite connection (a reader beside the writer).
     ignores: ['**/*.test.ts'],

@@ -5,68 +5,74 @@
  */
 export const GENERAL = `## Notes on this run
 
-- **Noise.** The 2 cores are shared with other workers running tests, and every row here is CPU-bound
-  somewhere, so figures move between runs of the same code: the full run just before this one (same code)
-  measured stage-small at 0.66×, stage-big at 0.57×, upload of 10,000 files at 0.95× and the job list's p95 at
-  54 ms (31.9–59.8). Read the ratios as ±30 %; a goal within that of its bound is not reliably met or missed.
-- **What changed in the server for throughput** (apps/server/src/engine/staging.ts and output-upload.ts;
-  signatures unchanged, memory bounded, streaming). Staging now starts the GETs of the next 16 objects while the
-  current one is written into the tar (each may buffer at most 1 MiB before the store is made to wait; tar order
-  is the listing order, as before). Output upload overlaps uploads: files up to 16 MiB are read whole and sent in
-  one PutObject, up to 8 at once within 64 MiB; larger files stream into multipart uploads, at most 2 at once.
-  Measured apart with a one-off probe, not part of the bench (the server's functions alone against the same
-  embedded store, old and new alternating, 3 runs each, medians): store → tar of 100 × 10 MiB 3.5 s → 2.1 s, of 10,000 × 4 KiB 19.4 s → 10.9 s; uploadOutputs
-  of 100 × 10 MiB 12.4 s → 6.3 s, of 10,000 × 4 KiB 16.4 s → 9.7 s. Peak RSS while staging 2 GiB stays near
-  200 MiB (the server idles at about 150 MiB).
-- **Where the CPU goes for many small objects** (a CPU profile of stagingTar and per-process CPU time, taken
-  while developing this): about 0.85 ms of the embedded store's CPU and 0.65 ms of the server's per GET, most of
-  the server's in the AWS SDK v3's middleware stack, SigV4 signing and endpoint resolution; the tar itself is
-  a few per cent.`;
+- **Noise.** The 2 cores were shared with other workers' Playwright and Vitest runs: the 1-minute load average,
+  logged every 10 s, was 0.4–10.9 (median 5.2) during this run. The baselines moved with it: rclone copied 1 GiB
+  at 174 MiB/s here against 361 MiB/s in the run of 2026-11-29, and \`docker run\` printed its line in 412 ms
+  against 173 ms. A run of the same code just before this one (load 3.8–14.0, median 6.5) measured: stage 1 GiB
+  1.10× (1.05× with listing and signing), the console's I/O 0.03 %, its peak RSS 186 MiB, stage 10,000 files
+  1.72× (1.10×), upload 1.27× and 1.68×, first log line 2.02×. Read the ratios as ±30 %.
+- **The data path measured here.** The console no longer carries data bytes. One node agent container per
+  console (the console's own image: Node and the bundled apps/server/src/engine/node-agent/agent.ts, host
+  network, the node root bind-mounted) does each transfer as one \`docker exec\`. Staging: the console lists the
+  prefixes, signs one GET per object and hands the list over the exec's stdin; the agent fetches code and data
+  from one pool, 16 at once, straight into the job's work folder (mounted at /home/work in the job's container)
+  and reports progress. Outputs: the agent lists /home/work/outputs, the console signs one PUT per file (parts
+  above 5 GiB), the agent sends them, 8 at once. The old tar path (staging.ts, output-upload.ts, the engine's
+  archive API) is not used.
+- **How the parties' CPU was counted.** Every 100 ms the bench read the CPU time of the console, the embedded
+  store and dockerd from /proc/<pid>/stat, the agent container's from its cpuacct cgroup and the console's
+  rchar/wchar from /proc/<pid>/io, and took the growth between the samples around the job's two events;
+  rclone's CPU is its own (user + system, reaped by a wrapping shell). Per object, medians of this run: staging
+  10,000 × 4 KiB cost the agent 1.2 ms and the store 1.4 ms of CPU (rclone's copy: rclone 1.3 ms, the store
+  1.8 ms); uploading them cost the agent 0.67 ms and the store 1.45 ms (rclone's: 1.28 ms and 3.37 ms). The
+  console used 0.03–0.06 cores while data moved.
+- **The console's own I/O per object.** The presigned URLs reach the agent over the exec's stdin, about 500
+  bytes an object: staging or uploading 10,000 × 4 KiB files moved ~5 MB through the console, 12.5 % of those
+  40 MiB, against 0.02–0.04 % for files of 10 MiB and more. The 5 % goal (staging 2 GiB) is met by a wide
+  margin; for many tiny files the console's share is per object, not per byte.
+- **Listing and signing.** They run before the download event, beside the image check, so the plain staging
+  rows leave them out and the rows "listing and signing included" count them. For 10,000 objects the console
+  listed and signed for 5.7 s after the image check (its CPU from the job's creation to the download event:
+  1.2 s); the embedded store's listing alone
+  (\`rclone lsf\`) took 4.1 s, and signing 10,000 URLs alone took 0.5–1.0 s (0.4–0.75 s of CPU) in a one-off
+  probe of the console's presign against the same kind of store. rclone starts copying while it still lists;
+  the console hands the agent the whole list at once, so here the listing adds to the staging time (1.34×
+  without it, 1.05× with it). Handing the agent the plan a listing page at a time would overlap them.`;
 
 export const ANALYSIS: Record<string, string> = {
-  'first-log': `**Why it is missed.** The console does one after another what \`docker run\` does in one go, plus
-its own steps, and the median phases above add up to the total: the submit itself (validation, the storage
-checks against the store, the insert: ~40 ms), container creation and the code archive (~70 ms: create, then
-list + GET + \`PUT /containers/{id}/archive\`), the data archive (~50 ms, the same again), the start (~165 ms,
-about what \`docker run\` takes in all), then the next poll (the engine's stamp to the poller). LogSink now
-writes a line that follows a quiet spell at once instead of after its 100 ms batch timer, which took this
-figure from 2.18× to about 2.0×. A tiny archive is already one listing, one GET and one PUT; the
-cost is the number of round trips before the start, which staging.ts cannot remove. **What would lift it**
-(job-runner.ts and log-sink.ts, outside this change): stage code and data in one archive (one PUT instead of
-two, ~50 ms), create the container while the submit-time checks and the image check run, and follow the log with a long poll or server-sent events instead of polling. Those bring it to about 1.5× here;
-≤ 1.3× (about 230 ms against ~180 ms for \`docker run\`) needs nearly all of the console's own work before the
-start (~160 ms now) to be off the critical path, e.g. the code and data staged while the engine starts other
-containers, or staged into a volume prepared before the container is created.`,
+  'first-log': `**Why it is missed.** The container starts only once code and data are in its work folder, so the
+median phases above add up to the total one after another: the submit (57 ms), the image check (24 ms), staging on
+the node (246 ms), the start of the container created meanwhile (359 ms, about what the whole \`docker run\` takes:
+412 ms here), then the log's way to the reader (the poll, 125 ms). Staging a tiny job is one node agent command: a
+bare one (\`docker exec\` of the agent's Node with \`-e 0\`) took a median 109 ms of those 246 ms; the rest is the
+agent's own work (making the work folder afresh, two GETs) and its report back. What comes before the start
+(~330 ms) is already 0.8× the baseline, so with the start after it this path cannot get under ~1.65× (the
+engine-stamp figure above: 1.64×). **What would lift it** (apps/server, not changed here; estimates from the
+phases above): start the container while the node stages, with the user's command held until the agent marks the
+work folder ready, so staging overlaps the start (57 + 24 + 359 ms + the delivery: ~570 ms, ~1.4×, with the poll
+as it is); push log lines to the reader (server-sent events) instead of polling (~20 ms instead of 125: with the
+first change ~470 ms, ~1.15×). One long-lived agent process per node taking commands over a connection instead of
+one \`docker exec\` each would take ~100 ms off staging, which matters only while staging precedes the start
+(~1.8× alone).`,
 
-  'stage-big': `**Why it is missed.** Each half alone keeps up with rclone or nearly: the store → tar half (the
-server's stagingTar) alone ran at ~380 MiB/s and the engine unpacking the same tar alone at ~310 MiB/s. Together
-they reach ~230 MiB/s because on 2 shared cores the bytes go through three busy processes, one after another —
-the embedded store (reads the file, sends it over HTTP), the server (SDK response stream → tar) and dockerd
-(untars into the overlay file system) — where rclone's copy goes through two (the store, and rclone, which
-writes the files itself). The pipeline is CPU-bound, not latency-bound: fetching ahead hides each object's round
-trip but adds no CPU. **What would lift it:** a store that is not on the same two cores (production stores are:
-the embedded s3rver is one Node process here), which leaves the console's own tar and the engine's untar; taking
-dockerd's untar out by staging into a volume the server writes directly instead of through the archive API
-(job-runner.ts and the engine adapter); more cores, so the three processes overlap instead of taking turns.`,
+  'stage-big': `**What limits it (met in this run: 1.43×, and 1.10× in the run before).** The bytes go store →
+agent → the work folder on the node's disk; the console is out of the path (0.04 cores, 0.02 % of the bytes over
+the window). Over the staging window the agent's container used about 0.5 cores and the embedded store 0.5, as
+rclone and the store did during rclone's copy: the limit is the two cores shared with other work, for both. The
+agent fetches 16 objects at once (agent.ts, stage's default concurrency) against rclone's 4 transfers; other
+concurrencies were not measured.`,
 
-  'stage-small': `**Why it is missed (narrowly, within the noise).** For 10,000 objects the limit is CPU per request:
-the server's store → tar half alone (12.8 s) is as fast as rclone's whole copy (~16 s here), but the engine's
-untar of 10,000 files (~5 s alone) then competes for the same two cores. Fetching 16 objects ahead took this
-half from 19.4 s to 10.9 s (see the notes above); the earlier full run measured 0.66× with the same code.
-**What would lift it:** less CPU per GET in the server (a lighter request path than the SDK's middleware stack
-for the many small GETs of staging, in storage/), a store off this machine, and the volume idea above so that
-dockerd's untar drops out.`,
+  'stage-small': `**What limits it (met in this run: 1.34× for staging, 1.05× with listing and signing).** CPU per
+request: the agent spent 1.2 ms and the store 1.4 ms of CPU per 4 KiB object (rclone 1.3 ms, and the store 1.8 ms
+serving it). The row nearest its goal is the one with listing and signing: the console lists the whole prefix and
+signs every URL (5.7 s after the image check for 10,000 objects, ~4.1 s of it the store's listing) before the
+agent starts, where rclone copies while it lists. **What would lift it:** hand the agent the plan a listing page
+at a time (node-data.ts planStaging/stageOnNode and the runner), so staging starts after the first 1,000 objects.`,
 
-  upload: `**Why 100 × 10 MiB is missed.** The engine's half is the tighter one: \`GET
-/containers/{id}/archive\` of /home/work/outputs alone ran at ~210 MiB/s here (it has run as low as 97 MiB/s
-when the machine was busier), the server's uploadOutputs alone from a file at ~170 MiB/s, and together ~110
-MiB/s, because dockerd (tarring), the server and the store (writing) share the two cores, where rclone reads the
-files from disk itself. Overlapping the uploads halved uploadOutputs' own time (12.4 s → 6.3 s, see the notes
-above) but cannot make the archive API faster. **What would lift it:** reading the outputs without the archive
-API — /home/work/outputs as a volume whose files the server reads and uploads directly, several at once
-(job-runner.ts and the engine adapter) — and a store off this machine. The 10,000 × 4 KiB shape meets the goal
-(1.48× here, 0.95× in the run before: within the noise of 1.0×), since there the per-request cost dominates and
-8 uploads in flight beat rclone's 4 transfers.`,
+  upload: `**What limits it (met in this run: 1.25× for 100 × 10 MiB, 1.46× for 10,000 × 4 KiB; 1.27× and 1.68×
+in the run before).** The window holds the agent's scan of the outputs folder, the console signing one PUT per
+file, and the agent's uploads, 8 at once. The busiest party is the embedded store writing the objects (1.2 cores
+for 100 × 10 MiB, 0.5 for the small files); the agent used 0.24 cores and the console 0.04–0.06.`,
 
   logs: `**Why it is missed.** Every line is stored and the throughput meets 0.8× of \`docker logs -f\`; the lag goal
 is missed, and no reader of this engine meets it at this rate: \`docker logs -f\` itself receives lines a p95 of

@@ -2,7 +2,7 @@ import type { TrainingJob } from '@tc/contracts';
 import { BUCKET, type BenchEnv } from './lib/env.js';
 import { putDataset, type Shape } from './lib/data.js';
 import type { Row } from './lib/report-types.js';
-import { eventAt, expectSuccess, jobRequest, procStatusBytes, waitEnded } from './lib/server.js';
+import { expectSuccess, jobRequest, procStatusBytes, stagingWindow, waitEnded } from './lib/server.js';
 import { GiB, median, MiB } from './lib/stats.js';
 
 const SHAPE: Shape = { label: '8 × 256 MiB', count: 8, size: 256 * MiB };
@@ -32,7 +32,7 @@ export async function peakRss(env: BenchEnv): Promise<Row[]> {
       );
       const end = expectSuccess(await waitEnded(s, job));
       peaks.push(procStatusBytes(s.pid, 'VmHWM') / MiB);
-      rates.push(bytes / MiB / ((eventAt(end, 'data-download') - eventAt(end, 'code-download')) / 1000));
+      rates.push(bytes / MiB / (stagingWindow(end).ms / 1000));
     } finally {
       await s.stop();
     }

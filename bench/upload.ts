@@ -1,13 +1,11 @@
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
-import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { TrainingJob } from '@tc/contracts';
-import { uploadOutputs } from '../apps/server/src/engine/output-upload.js';
 import { BUCKET, type BenchEnv } from './lib/env.js';
-import { countPrefix, rmrf, SHAPES, timeCommand, writeLocalDataset, type Shape } from './lib/data.js';
+import { countPrefix, rmrf, SHAPES, writeLocalDataset, type Shape } from './lib/data.js';
+import { procCpuMs, timeCommandCpu } from './lib/procs.js';
 import type { Row } from './lib/report-types.js';
 import { deleteJob, eventAt, expectSuccess, jobRequest, waitEnded } from './lib/server.js';
 import { median, MiB } from './lib/stats.js';
+import { nodeSampler, warmUp, type NodeCpu } from './lib/transfer.js';
 
 /** Boot commands that write the shape into /home/work/outputs with busybox builtins mostly. */
 function writer(which: 'big' | 'small'): string {
@@ -27,12 +25,16 @@ function writer(which: 'big' | 'small'): string {
 }
 
 /**
- * Output upload (Docker archive of /home/work/outputs → tar extract → multipart uploads), timed by
- * the job's events (node exited → outputs uploaded), against `rclone copy` of the same shape from
- * local disk to the store.
+ * Output upload from the job's node: after the container exits, the node agent lists
+ * /home/work/outputs in the job's work folder, the console signs a PUT per file, and the agent
+ * sends the files straight to the store (8 at once). Timed by the job's events (the last node
+ * exited → outputs uploaded), against `rclone copy` of the same shape from local disk.
  */
 export async function upload(env: BenchEnv): Promise<Row[]> {
+  await env.requireRclone();
   const s = await env.console();
+  await warmUp(env, s, 'bench-upload-warm');
+  const agentId = await env.agentContainer(s);
   const rows: Row[] = [];
   for (const which of ['big', 'small'] as const) {
     const shape: Shape = SHAPES[which];
@@ -41,87 +43,86 @@ export async function upload(env: BenchEnv): Promise<Row[]> {
     process.stderr.write(`  writing ${shape.label} to ${local}\n`);
     await writeLocalDataset(local, shape);
 
-    const consoleRun = async (n: number): Promise<number> => {
+    const consoleRun = async (n: number): Promise<{ mbps: number; cpu: NodeCpu; consoleIo: number }> => {
       const out = `out/upload-${which}-${n}/`;
-      const job = await s.api<TrainingJob>(
-        'POST',
-        '/api/v1/training-jobs',
-        jobRequest(`bench-upload-${which}-${n}`, env.image, writer(which), `obs://${BUCKET}/tiny/`, `obs://${BUCKET}/${out}`),
-      );
-      const end = expectSuccess(await waitEnded(s, job));
-      const ms = eventAt(end, 'output-upload') - eventAt(end, 'node-exited', true);
+      const sampler = nodeSampler(env, s, agentId).start();
+      let end: TrainingJob;
+      try {
+        const job = await s.api<TrainingJob>(
+          'POST',
+          '/api/v1/training-jobs',
+          jobRequest(`bench-upload-${which}-${n}`, env.image, writer(which), `obs://${BUCKET}/tiny/`, `obs://${BUCKET}/${out}`),
+        );
+        end = expectSuccess(await waitEnded(s, job));
+      } finally {
+        sampler.stop();
+      }
+      const from = eventAt(end, 'node-exited', true);
+      const to = eventAt(end, 'output-upload');
+      const d = sampler.between(from, to);
       const got = await countPrefix(env.store, BUCKET, out);
-      if (got.files !== shape.count || got.bytes !== bytes) throw new Error(`${job.name}: uploaded ${got.files} files, ${got.bytes} bytes`);
-      await deleteJob(s, job);
-      return bytes / MiB / (ms / 1000);
+      if (got.files !== shape.count || got.bytes !== bytes) throw new Error(`${end.name}: uploaded ${got.files} files, ${got.bytes} bytes`);
+      await deleteJob(s, end);
+      return {
+        mbps: bytes / MiB / ((to - from) / 1000),
+        cpu: { ms: d.ms, agent: d.delta.agent!, store: d.delta.store!, console: d.delta.console!, dockerd: d.delta.dockerd ?? NaN },
+        consoleIo: d.delta.consoleIo!,
+      };
     };
-    const rcloneRun = async (n: number): Promise<number> => {
+    const rcloneRun = async (n: number): Promise<{ mbps: number; ms: number; rcloneCpuMs: number; storeCpuMs: number }> => {
       const dest = `rclone-up/${which}-${n}/`;
-      const ms = await timeCommand('rclone', ['copy', local, `bench:${BUCKET}/${dest}`], env.rcloneEnv());
+      const store0 = procCpuMs(env.s3.pid!);
+      const r = await timeCommandCpu('rclone', ['copy', local, `bench:${BUCKET}/${dest}`], env.rcloneEnv());
+      const storeCpuMs = procCpuMs(env.s3.pid!) - store0;
       const got = await countPrefix(env.store, BUCKET, dest);
       if (got.files !== shape.count) throw new Error(`rclone uploaded ${got.files} files`);
-      return bytes / MiB / (ms / 1000);
-    };
-
-    /**
-     * The two halves apart, once: the engine's archive of the outputs folder into a local file,
-     * and the server's uploadOutputs from that file into the store.
-     */
-    const phases = async (): Promise<string> => {
-      const dir = env.mkdtemp(`outputs-tar-${which}`);
-      const file = path.join(dir, 'outputs.tar');
-      const c = await env.docker.createContainer({
-        Image: env.image,
-        User: '0',
-        Cmd: ['sh', '-c', `mkdir -p /home/work/outputs && ${writer(which)}`],
-        NetworkDisabled: true,
-      });
-      try {
-        await c.start();
-        await c.wait();
-        let t0 = performance.now();
-        const archive = await c.getArchive({ path: '/home/work/outputs' });
-        await pipeline(archive, createWriteStream(file));
-        const engineMs = performance.now() - t0;
-        t0 = performance.now();
-        await uploadOutputs(createReadStream(file), env.store, BUCKET, `phase-up/${which}/`);
-        const storeMs = performance.now() - t0;
-        const mb = (ms: number) => (bytes / MiB / (ms / 1000)).toFixed(1);
-        return `Halves measured apart (once): the engine's archive of /home/work/outputs (${(statSync(file).size / MiB).toFixed(0)} MiB tar) to local disk alone ${mb(engineMs)} MiB/s (${(engineMs / 1000).toFixed(1)} s); the server's uploadOutputs from that file into the store alone ${mb(storeMs)} MiB/s (${(storeMs / 1000).toFixed(1)} s).`;
-      } finally {
-        await c.remove({ force: true });
-        rmrf(dir);
-      }
+      return { mbps: bytes / MiB / (r.ms / 1000), ms: r.ms, rcloneCpuMs: r.cpuMs, storeCpuMs };
     };
 
     try {
-      const phaseNote = await phases();
       const reps = env.reps(3, 1);
-      const ours: number[] = [];
-      const base: number[] = [];
+      const ours: Awaited<ReturnType<typeof consoleRun>>[] = [];
+      const base: Awaited<ReturnType<typeof rcloneRun>>[] = [];
       for (let i = 1; i <= reps; i++) {
         base.push(await rcloneRun(i));
         ours.push(await consoleRun(i));
       }
-      const ratio = median(ours) / median(base);
+      const med = (f: (o: (typeof ours)[number]) => number): number => median(ours.map(f));
+      const cores = (cpuMs: number, ms: number): string => `${(cpuMs / 1000).toFixed(1)} s (${(cpuMs / ms).toFixed(2)} cores)`;
+      const ratio = med((o) => o.mbps) / median(base.map((b) => b.mbps));
       rows.push({
         bench: 'upload',
         title: `upload outputs, ${shape.label} (the job writes them to /home/work/outputs)`,
         console: {
-          runs: ours,
+          runs: ours.map((o) => o.mbps),
           unit: 'MiB/s',
-          what: 'outputs size ÷ (output-upload event − node-exited event): GET archive, untar, one upload per file',
+          what: "outputs size ÷ (output-upload event − the last node-exited event): the agent's scan of the outputs folder, a presigned PUT per file signed by the console, the agent's uploads from the work folder (8 at once)",
         },
         baseline: {
           name: `\`rclone copy <local dir> bench:${BUCKET}/<prefix>\` of the same shape (rclone defaults: 4 transfers)`,
-          runs: base,
+          runs: base.map((b) => b.mbps),
           unit: 'MiB/s',
           what: 'outputs size ÷ wall time of the rclone process',
         },
         ratio,
         goal: '≥ 1.0× its throughput',
         met: ratio >= 1.0,
-        notes: [phaseNote],
+        notes: [
+          `CPU over the upload window (medians; sampled every 100 ms, so the window is up to 0.2 s wider): node agent container ${cores(
+            med((o) => o.cpu.agent),
+            med((o) => o.cpu.ms),
+          )}, embedded store ${cores(
+            med((o) => o.cpu.store),
+            med((o) => o.cpu.ms),
+          )}, console ${cores(
+            med((o) => o.cpu.console),
+            med((o) => o.cpu.ms),
+          )}, dockerd ${cores(
+            med((o) => o.cpu.dockerd),
+            med((o) => o.cpu.ms),
+          )}. rclone's run: rclone ${cores(median(base.map((b) => b.rcloneCpuMs)), median(base.map((b) => b.ms)))}, embedded store ${cores(median(base.map((b) => b.storeCpuMs)), median(base.map((b) => b.ms)))}.`,
+          `The console's own reads and writes (rchar + wchar of /proc/<pid>/io) over the same window: median ${(med((o) => o.consoleIo) / 1e6).toFixed(2)} MB, ${((med((o) => o.consoleIo) / bytes) * 100).toFixed(2)} % of the bytes uploaded.`,
+        ],
         command: 'npm run bench -- upload',
       });
     } finally {

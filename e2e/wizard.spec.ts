@@ -121,9 +121,9 @@ test('create the demo job in the wizard, watch it run, and find its logs and mod
   ).toBeVisible();
   await snap(page, testInfo, 'detail-events');
 
-  await page.getByRole('tab', { name: 'Output files' }).click();
+  await page.getByRole('tab', { name: 'Outputs' }).click();
   const files = page.getByRole('table', { name: 'Output files' });
-  await expect(files.getByRole('cell', { name: 'model.json' })).toBeVisible();
+  await expect(files.getByRole('cell', { name: 'model.json', exact: true })).toBeVisible();
   await snap(page, testInfo, 'detail-output-files');
 
   // The saved parameters fill a new job's wizard (One-Click Configuration).

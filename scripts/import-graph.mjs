@@ -110,6 +110,8 @@ const FEATURES = new Set([
   'notifications',
   'datasets',
   'budget',
+  'usage',
+  'metrics',
   'images',
   'engine',
   'demo',

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type Dockerode from 'dockerode';
 import { buildBusyboxImage } from '../../apps/server/src/engine/docker/build-image.js';
+import { AGENT_LABEL } from '../../apps/server/src/engine/docker/agent-image.js';
 import { createDockerClient } from '../../apps/server/src/engine/docker/docker-engine.js';
 import { startEmbeddedS3, type EmbeddedS3 } from '../../apps/server/src/storage/embedded/embedded-s3.js';
 import { createS3Client } from '../../apps/server/src/storage/s3-client.js';
@@ -34,6 +35,7 @@ export interface Machine {
 export class BenchEnv {
   private server: BenchServer | null = null;
   private readonly extraServers = new Set<BenchServer>();
+  private rcloneChecked: Promise<void> | null = null;
 
   private constructor(
     readonly tmp: string,
@@ -88,6 +90,45 @@ export class BenchEnv {
     return s;
   }
 
+  /**
+   * rclone is the baseline of the staging and upload benchmarks: without it they cannot run.
+   * Not installed here on purpose (the bench is not part of `npm test`); Debian packages it.
+   */
+  requireRclone(): Promise<void> {
+    this.rcloneChecked ??= run('rclone', ['version']).then(
+      () => undefined,
+      () => {
+        throw new Error(
+          'rclone, the baseline of the staging and upload benchmarks, is not installed. Install it (Debian package): ' +
+            'sudo apt-get update && sudo apt-get install -y --no-install-recommends rclone',
+        );
+      },
+    );
+    return this.rcloneChecked;
+  }
+
+  /**
+   * The node agent container of a console the bench started (one per console, named after its
+   * console id): the one whose node root is that console's <dataDir>/node.
+   */
+  async agentContainer(s: BenchServer): Promise<string> {
+    const root = path.join(path.resolve(s.dataDir), 'node');
+    const list = await this.docker.listContainers({ filters: { label: [AGENT_LABEL] } });
+    const c = list.find((x) => x.Mounts.some((m) => m.Source === root));
+    if (!c) throw new Error(`no running node agent with ${root} mounted`);
+    return c.Id;
+  }
+
+  /**
+   * Every console the bench started has its own node agent container, left running when the
+   * console stops (it restarts with it); those whose node root is under this run's temp dir go.
+   */
+  private async removeAgents(): Promise<void> {
+    const list = await this.docker.listContainers({ all: true, filters: { label: [AGENT_LABEL] } });
+    const mine = list.filter((c) => c.Mounts.some((m) => m.Source.startsWith(`${this.tmp}/`)));
+    await Promise.all(mine.map((c) => this.docker.getContainer(c.Id).remove({ force: true })));
+  }
+
   rcloneEnv(): NodeJS.ProcessEnv {
     // The store is plain HTTP on loopback; rclone refuses to start with a CA bundle it cannot use.
     const { AWS_CA_BUNDLE: _ca, ...rest } = process.env;
@@ -139,6 +180,7 @@ export class BenchEnv {
     for (const s of [...this.extraServers]) await attempt(() => s.stop());
     if (this.server) await attempt(() => this.server!.stop());
     await attempt(() => removeBenchContainers(this.docker));
+    await attempt(() => this.removeAgents());
     await attempt(() => this.docker.getImage(this.image).remove({ force: true }));
     await attempt(() => this.s3.stop());
     rmSync(this.tmp, { recursive: true, force: true });

@@ -19,6 +19,8 @@ export interface BenchServer {
   token: string;
   pid: number;
   proc: ChildProcess;
+  /** Its DATA_DIR; the node agent's work folders are under <dataDir>/node. */
+  dataDir: string;
   api<T>(method: string, url: string, body?: unknown): Promise<T>;
   stop(): Promise<void>;
 }
@@ -66,6 +68,7 @@ export async function startServer(o: { dataDir: string; s3: EmbeddedS3 }): Promi
     token,
     pid: proc.pid!,
     proc,
+    dataDir: o.dataDir,
     api,
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
@@ -117,6 +120,34 @@ export function eventAt(j: TrainingJob, type: string, last = false): number {
   const e = last ? evs.at(-1) : evs[0];
   if (!e) throw new Error(`${j.name}: no ${type} event (${j.events.map((x) => x.type).join(', ')})`);
   return Date.parse(e.at);
+}
+
+/**
+ * When the nodes started staging (`download`, recorded once the listings are signed) and when
+ * the last group finished on them (the later of `code-download` and `data-download`; the agent
+ * fetches both groups from one pool at once).
+ */
+export function stagingWindow(j: TrainingJob): { from: number; to: number; ms: number } {
+  const from = eventAt(j, 'download');
+  const to = Math.max(eventAt(j, 'code-download', true), eventAt(j, 'data-download', true));
+  return { from, to, ms: to - from };
+}
+
+/** Polls the job every `everyMs` until its status is one of `want` (or it ended); returns it. */
+export async function waitStatus(
+  s: BenchServer,
+  job: Pick<TrainingJob, 'name' | 'version'>,
+  want: readonly JobStatus[],
+  everyMs = 50,
+  timeoutMs = 600_000,
+): Promise<TrainingJob> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const j = await s.api<TrainingJob>('GET', `/api/v1/training-jobs/${job.name}/versions/${job.version}`);
+    if (want.includes(j.status) || ENDED.includes(j.status)) return j;
+    if (Date.now() > deadline) throw new Error(`${job.name} did not reach ${want.join('/')} within ${timeoutMs / 1000} s (${j.status})`);
+    await sleep(everyMs);
+  }
 }
 
 export function eventMessage(j: TrainingJob, type: string): string {

@@ -51,6 +51,13 @@ import { AuditRepository } from './accounts/audit-repository.js';
 import { AccountService } from './accounts/account-service.js';
 import { accountRoutes } from './http/accounts.js';
 import { registerAuth } from './http/authenticate.js';
+import { MetricRepository } from './metrics/metric-repository.js';
+import { MetricService } from './metrics/metric-service.js';
+import { trainingJobMetricRoutes } from './http/training-job-metrics.js';
+import { UsageRepository } from './usage/usage-repository.js';
+import { UsageSampler } from './usage/usage-sampler.js';
+import { UsageService } from './usage/usage-service.js';
+import { usageRoutes } from './http/usage.js';
 
 export interface AppDeps {
   db: Db;
@@ -69,6 +76,8 @@ declare module 'fastify' {
     runner: JobRunner;
     /** Carries on the jobs a previous process left (main calls it once before listening). */
     recover: () => Promise<void>;
+    /** Job metrics, so tests can wait for their background reads. */
+    metrics: MetricService;
     /** Accounts, for main's demo setup and tests' sign-in. */
     accounts: AccountService;
   }
@@ -144,11 +153,24 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     ...config.budget,
     log: app.log,
   });
+  // Before any log line is stored (recovery stores some), so every line is read for metrics.
+  const metrics = new MetricService({ metrics: new MetricRepository(deps.db), jobs, logs, store: deps.store, log: app.log });
+  app.decorate('metrics', metrics);
   // Likewise before recovery, so the runs it ends are metered.
   jobs.onTransition((t) => budget.onTransition(t));
   budget.reconcile();
   app.addHook('onReady', async () => deliveries.start());
   app.addHook('onClose', async () => deliveries.stop());
+  const usage = new UsageRepository(deps.db);
+  const sampler = new UsageSampler({
+    jobs,
+    engine: deps.engine,
+    usage,
+    intervalMs: config.usageSampleSeconds * 1000,
+    log: app.log,
+  });
+  app.addHook('onReady', async () => sampler.start());
+  app.addHook('preClose', async () => sampler.stop());
   const parameterSetRepo = new ParameterSetRepository(deps.db);
   const saveParameters = new SaveParametersOnCreate({ configs: parameterSetRepo, jobs });
   const logStreams = new LogStreams({ logs, jobs });
@@ -200,6 +222,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       await api.register(accountRoutes(accounts, config.auth));
       await api.register(trainingJobRoutes(service));
       await api.register(trainingJobOutputRoutes(service, deps.store));
+      await api.register(trainingJobMetricRoutes(metrics));
+      await api.register(usageRoutes(new UsageService(jobs, usage)));
       await api.register(trainingJobConfigRoutes(parameterSets));
       await api.register(notificationTopicRoutes(notifications));
       await api.register(storageBrowseRoutes(deps.store));

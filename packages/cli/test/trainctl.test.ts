@@ -214,8 +214,8 @@ describe('trainctl outputs', () => {
     expect(JSON.parse(listed.stdout)).toEqual({
       path: 'obs://jobs/out/cli-outputs/',
       items: [
-        { key: 'ckpt/step 1.txt', size: 5 },
-        { key: 'model.bin', size: 300000 },
+        { key: 'ckpt/step 1.txt', size: 5, modified: expect.any(String) },
+        { key: 'model.bin', size: 300000, modified: expect.any(String) },
       ],
     });
   });

@@ -15,3 +15,5 @@ export * from './storage.js';
 export * from './image.js';
 export * from './budget.js';
 export * from './account.js';
+export * from './usage.js';
+export * from './metrics.js';

@@ -5,6 +5,8 @@ import { JobParams } from './training-job.js';
 export const JobOutputFile = z.object({
   key: z.string(),
   size: z.int().min(0),
+  /** When the store last wrote it (ISO 8601), where the store says. */
+  modified: z.string().optional(),
 });
 export type JobOutputFile = z.infer<typeof JobOutputFile>;
 

@@ -5,6 +5,7 @@ import { orEmpty } from './patterns.js';
 import { cleanText } from './text.js';
 import { ResourceType } from './resource-pool.js';
 import { Timestamp } from './timestamp.js';
+import { MetricDefinitions } from './metrics.js';
 
 /** A string whose "missing" message names the field instead of zod's "expected string, received undefined". */
 function text(label: string) {
@@ -216,6 +217,8 @@ export const TrainingJobSpec = z.object(
     maxRuntimeMinutes: MaxRuntimeMinutes.optional(),
     stallWatchdog: StallWatchdog.optional(),
     notification: Notification.optional(),
+    /** Metrics read from the log by regular expression (name + one capture group), as SageMaker's metric definitions. */
+    metrics: MetricDefinitions.optional(),
     saveConfig: SaveConfig.optional(),
   },
   section('The request body'),

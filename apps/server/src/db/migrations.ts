@@ -262,4 +262,35 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE job_nodes ADD COLUMN transfer TEXT;
   ALTER TABLE job_nodes ADD COLUMN work_dir TEXT;
   `,
+  /* 12: resource usage samples of each job's nodes, bounded per node by thinning (usage/usage-repository.ts) */ `
+  CREATE TABLE usage_samples (
+    job_id              INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    node                INTEGER NOT NULL,
+    at_ms               INTEGER NOT NULL,
+    cpu_percent         REAL NOT NULL,
+    memory_bytes        INTEGER NOT NULL,
+    memory_limit_bytes  INTEGER NOT NULL,
+    net_rx_bytes        INTEGER NOT NULL,
+    net_tx_bytes        INTEGER NOT NULL,
+    blk_read_bytes      INTEGER NOT NULL,
+    blk_write_bytes     INTEGER NOT NULL,
+    gpu_percent         REAL,
+    gpu_memory_bytes    INTEGER,
+    PRIMARY KEY (job_id, node, at_ms)
+  ) WITHOUT ROWID;
+  `,
+  /* 13: metrics read from job logs and metrics.jsonl files, per job, name, node and step/time */ `
+  CREATE TABLE metric_points (
+    id      INTEGER PRIMARY KEY,
+    job_id  INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    name    TEXT NOT NULL,
+    node    INTEGER NOT NULL,
+    seq     INTEGER NOT NULL,
+    step    REAL,
+    at      TEXT NOT NULL,
+    value   REAL NOT NULL,
+    source  TEXT NOT NULL
+  );
+  CREATE INDEX metric_points_series ON metric_points (job_id, name, node, seq, id);
+  `,
 ];

@@ -5,6 +5,7 @@ export interface ObjectInfo {
   key: string;
   size: number;
   etag?: string;
+  lastModified?: Date;
 }
 
 /**

@@ -368,6 +368,7 @@ function toInfo(obj: _Object): ObjectInfo | null {
   if (!obj.Key) return null;
   const info: ObjectInfo = { key: obj.Key, size: obj.Size ?? 0 };
   if (obj.ETag) info.etag = obj.ETag.replace(/^"(.*)"$/, '$1');
+  if (obj.LastModified) info.lastModified = obj.LastModified;
   return info;
 }
 

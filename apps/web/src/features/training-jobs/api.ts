@@ -2,13 +2,15 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import {
   isTerminal,
   type CreateTrainingJobInput,
+  type JobOutputList,
+  type JobUsage,
   type JobStatus,
   type LogPage,
   type TrainingJob,
   type TrainingJobList,
   type TrainingJobSummary,
 } from '@tc/contracts';
-import { api, apiRequest } from '../../api/client';
+import { api, apiFetch, ApiRequestError, apiRequest } from '../../api/client';
 import { configKeys } from '../job-parameters/api';
 
 export { isTerminal, TERMINAL_STATUSES } from '@tc/contracts';
@@ -35,6 +37,9 @@ export const trainingJobKeys = {
   detail: (name: string, version: string) => [...trainingJobKeys.details(), name, version] as const,
   // Under lists(), so a create or delete (which invalidates the lists) refreshes the versions too.
   versions: (name: string) => [...trainingJobKeys.lists(), 'versions', name] as const,
+  outputs: (name: string, version: string) => [...trainingJobKeys.detail(name, version), 'outputs'] as const,
+  outputPreview: (name: string, version: string, key: string) => [...trainingJobKeys.outputs(name, version), 'preview', key] as const,
+  usage: (name: string, version: string) => [...trainingJobKeys.detail(name, version), 'usage'] as const,
 };
 
 const jobPath = (name: string, version: string) => `/training-jobs/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`;
@@ -122,6 +127,22 @@ export function useTrainingJob(name: string, version: string, options: { enabled
   });
 }
 
+/** How often the Resource Usages tab refreshes while the job runs (the server samples every 5 s by default). */
+export const USAGE_POLL_INTERVAL_MS = 5000;
+
+export function fetchJobUsage(name: string, version: string, signal?: AbortSignal): Promise<JobUsage> {
+  return api.get<JobUsage>(`${jobPath(name, version)}/usage`, { signal });
+}
+
+/** The nodes' resource usage samples; polls while the job is live, then stays as it ended. */
+export function useJobUsage(name: string, version: string, live: boolean) {
+  return useQuery({
+    queryKey: trainingJobKeys.usage(name, version),
+    queryFn: ({ signal }) => fetchJobUsage(name, version, signal),
+    refetchInterval: live ? USAGE_POLL_INTERVAL_MS : false,
+  });
+}
+
 /**
  * Every version of one job name, newest first (the list's name filter is a substring match, so
  * exact names are kept). Empty for a name no job has yet.
@@ -170,5 +191,63 @@ export function useDeleteTrainingJob() {
       client.removeQueries({ queryKey: trainingJobKeys.detail(name, version) });
       return client.invalidateQueries({ queryKey: trainingJobKeys.lists() });
     },
+  });
+}
+
+const outputPath = (name: string, version: string, key: string) =>
+  `${jobPath(name, version)}/outputs/${key.split('/').map(encodeURIComponent).join('/')}`;
+
+/** A plain link to this (the session cookie goes with a GET): the file as an attachment, streamed. */
+export function outputDownloadUrl(name: string, version: string, key: string): string {
+  return `/api/v1${outputPath(name, version, key)}`;
+}
+
+/** Every output file in one tar, streamed by the server file after file. */
+export function outputArchiveUrl(name: string, version: string): string {
+  return `/api/v1${jobPath(name, version)}/outputs.tar`;
+}
+
+/** The extensions the server previews as text (anything else is a 415 there). */
+const PREVIEW_EXTENSIONS = ['.txt', '.log', '.json', '.jsonl', '.csv', '.md', '.yaml', '.yml'];
+
+export function isPreviewable(key: string): boolean {
+  const lower = key.toLowerCase();
+  return PREVIEW_EXTENSIONS.some((ext) => lower.endsWith(ext));
+}
+
+export interface OutputPreview {
+  text: string;
+  /** The file is longer than the part shown. */
+  truncated: boolean;
+}
+
+export async function fetchOutputPreview(name: string, version: string, key: string, signal?: AbortSignal): Promise<OutputPreview> {
+  const res = await apiFetch(`${outputPath(name, version, key)}?preview=1`, { signal });
+  if (!res.ok) {
+    const body = (await res.json().catch(() => null)) as { message?: unknown; error?: unknown } | null;
+    const message = typeof body?.message === 'string' ? body.message : `${res.status} ${res.statusText}`.trim();
+    throw new ApiRequestError(res.status, message, typeof body?.error === 'string' ? body.error : undefined);
+  }
+  return { text: await res.text(), truncated: res.headers.get('x-preview-truncated') === 'true' };
+}
+
+export function fetchJobOutputs(name: string, version: string, signal?: AbortSignal): Promise<JobOutputList> {
+  return api.get<JobOutputList>(`${jobPath(name, version)}/outputs`, { signal });
+}
+
+/** The job's output files; read again when the job ends (outputs are uploaded then). */
+export function useJobOutputs(name: string, version: string, status: JobStatus) {
+  return useQuery({
+    queryKey: [...trainingJobKeys.outputs(name, version), isTerminal(status)],
+    queryFn: ({ signal }) => fetchJobOutputs(name, version, signal),
+  });
+}
+
+export function useOutputPreview(name: string, version: string, key: string | null) {
+  return useQuery({
+    queryKey: trainingJobKeys.outputPreview(name, version, key ?? ''),
+    queryFn: ({ signal }) => fetchOutputPreview(name, version, key ?? '', signal),
+    enabled: key !== null,
+    retry: false,
   });
 }

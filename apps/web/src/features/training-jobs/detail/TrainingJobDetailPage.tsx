@@ -1,4 +1,5 @@
 import { Alert, Anchor, Breadcrumbs, Code, Group, Paper, Select, SimpleGrid, Stack, Tabs, Text, Title } from '@mantine/core';
+import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { isTerminal, type FailureClass, type TrainingJob } from '@tc/contracts';
 import { ApiRequestError } from '../../../api/client';
@@ -13,7 +14,9 @@ import { LogViewer } from '../logs/LogViewer';
 import { EventTimeline } from './EventTimeline';
 import { JobNodes } from './JobNodes';
 import { JobParameters } from './JobParameters';
-import { OutputFiles } from './OutputFiles';
+import { ResourceUsages } from './ResourceUsages';
+import { JobOutputs } from './JobOutputs';
+import { JobMetrics } from './JobMetrics';
 
 /** Whose failure it was, in words (the API's failureClass). */
 const FAILURE_CLASS_WORDS: Record<FailureClass, string> = {
@@ -57,6 +60,10 @@ function JobView({ job }: { job: TrainingJob }) {
   const navigate = useNavigate();
   const live = !isTerminal(job.status);
   const now = useNow(1000, live);
+  // The usage charts (and their lazily loaded library) only once their tab is opened.
+  const [usageShown, setUsageShown] = useState(false);
+  // Mounted (and polling) once first opened, like the usage tab.
+  const [metricsShown, setMetricsShown] = useState(false);
   return (
     <>
       <Group justify="space-between" align="flex-start" wrap="wrap">
@@ -126,13 +133,21 @@ function JobView({ job }: { job: TrainingJob }) {
         <JobNodes nodes={job.nodes} status={job.status} />
       </Paper>
 
-      <Tabs defaultValue="logs">
+      <Tabs
+        defaultValue="logs"
+        onChange={(tab) => (tab === 'usage' && setUsageShown(true)) || (tab === 'metrics' && setMetricsShown(true))}
+      >
         <Tabs.List>
           <Tabs.Tab value="logs">Logs</Tabs.Tab>
           <Tabs.Tab value="events">Events</Tabs.Tab>
           <Tabs.Tab value="configurations">Configurations</Tabs.Tab>
-          <Tabs.Tab value="outputs">Output files</Tabs.Tab>
+          <Tabs.Tab value="outputs">Outputs</Tabs.Tab>
+          <Tabs.Tab value="usage">Resource Usages</Tabs.Tab>
+          <Tabs.Tab value="metrics">Metrics</Tabs.Tab>
         </Tabs.List>
+        <Tabs.Panel value="metrics" pt="md">
+          {metricsShown && <JobMetrics job={job} />}
+        </Tabs.Panel>
         <Tabs.Panel value="logs" pt="md">
           <LogViewer name={job.name} version={job.version} nodes={job.nodes} live={live} />
         </Tabs.Panel>
@@ -143,7 +158,10 @@ function JobView({ job }: { job: TrainingJob }) {
           <JobParameters job={job} />
         </Tabs.Panel>
         <Tabs.Panel value="outputs" pt="md">
-          <OutputFiles path={job.spec.trainOutput} status={job.status} />
+          <JobOutputs name={job.name} version={job.version} path={job.spec.trainOutput} status={job.status} />
+        </Tabs.Panel>
+        <Tabs.Panel value="usage" pt="md">
+          {usageShown && <ResourceUsages job={job} />}
         </Tabs.Panel>
       </Tabs>
     </>

@@ -10,7 +10,7 @@ export const STEPS = [
   {
     key: 'params',
     label: 'Job parameters',
-    fields: ['algorithm', 'data', 'trainOutput', 'env', 'logPath', 'maxRuntimeMinutes', 'stallWatchdog'],
+    fields: ['algorithm', 'data', 'trainOutput', 'env', 'metrics', 'logPath', 'maxRuntimeMinutes', 'stallWatchdog'],
   },
   { key: 'resources', label: 'Resources', fields: ['resources'] },
   { key: 'notification', label: 'Notification', fields: ['notification', 'saveConfig'] },
@@ -130,6 +130,13 @@ export const wizardResolver: Resolver<WizardValues, unknown, CreateTrainingJobIn
       if (row.name === '' && row.value === '' && Array.isArray(errors.env)) delete errors.env[i];
     });
     if (errors.env.every((e) => e === undefined) && !('root' in errors.env)) delete errors.env;
+  }
+  // Likewise a metric row just added.
+  if (names?.length === 1 && names[0] === 'metrics' && Array.isArray(errors.metrics)) {
+    values.metrics.forEach((row, i) => {
+      if (row.name === '' && row.regex === '' && Array.isArray(errors.metrics)) delete errors.metrics[i];
+    });
+    if (errors.metrics.every((e) => e === undefined) && !('root' in errors.metrics)) delete errors.metrics;
   }
   rewrite(errors, '', values);
   if (Object.keys(errors).length === 0) return result;

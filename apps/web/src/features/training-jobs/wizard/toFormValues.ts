@@ -29,6 +29,7 @@ export function toFormValues(source: TrainingJobSpec | TrainingJobParameters, na
     notification: source.notification
       ? { topic: source.notification.topic, events: [...source.notification.events] }
       : { topic: '', events: [] },
+    metrics: (source.metrics ?? []).map((m) => ({ ...m })),
     saveConfig: { enabled: false, name: '', description: '' },
   };
 }

@@ -36,6 +36,7 @@ export function toRequest(v: WizardValues): CreateTrainingJobInput {
   if (v.maxRuntimeMinutes !== '') req.maxRuntimeMinutes = v.maxRuntimeMinutes;
   if (v.stallWatchdog.minutes !== '') req.stallWatchdog = { minutes: v.stallWatchdog.minutes, action: v.stallWatchdog.action };
   if (v.notification.topic !== '') req.notification = { topic: v.notification.topic, events: [...v.notification.events] };
+  if (v.metrics.length > 0) req.metrics = v.metrics.map((m) => ({ name: m.name.trim(), regex: m.regex }));
   if (v.saveConfig.enabled) req.saveConfig = { name: v.saveConfig.name.trim(), description: orUndefined(v.saveConfig.description) };
   return req;
 }

@@ -22,6 +22,8 @@ export interface WizardValues {
   resources: { pool: string; type: ResourceType; flavor: string; nodes: number | '' };
   /** topic '' = no notification. */
   notification: { topic: string; events: NotificationEvent[] };
+  /** Metrics read from the log: a name and a regular expression with one capture group. */
+  metrics: { name: string; regex: string }[];
   saveConfig: { enabled: boolean; name: string; description: string };
 }
 
@@ -37,5 +39,6 @@ export const EMPTY_VALUES: WizardValues = {
   stallWatchdog: { minutes: '', action: 'alert' },
   resources: { pool: '', type: 'CPU', flavor: '', nodes: 1 },
   notification: { topic: '', events: [] },
+  metrics: [],
   saveConfig: { enabled: false, name: '', description: '' },
 };

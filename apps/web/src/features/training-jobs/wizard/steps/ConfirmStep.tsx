@@ -45,6 +45,11 @@ export function ConfirmStep({ version }: { version?: string }) {
             ? none
             : v.env.map((e, i) => <div key={i}>{mono(`${e.name}=${e.secret ? '•••••• (secret)' : e.value}`)}</div>)}
         </Row>
+        <Row label="Metrics">
+          {v.metrics.length === 0
+            ? 'name=value pairs in the log, and metrics.jsonl'
+            : v.metrics.map((m, i) => <div key={i}>{mono(`${m.name}: ${m.regex}`)}</div>)}
+        </Row>
         <Row label="Job Log Path">{mono(v.logPath)}</Row>
         <Row label="Max Running Time">{v.maxRuntimeMinutes === '' ? 'no limit' : `${v.maxRuntimeMinutes} minutes`}</Row>
         <Row label="Stall Watchdog">

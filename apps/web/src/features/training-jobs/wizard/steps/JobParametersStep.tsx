@@ -9,6 +9,7 @@ import { useTrainingJobConfigs } from '../../../job-parameters/api';
 import { toFormValues } from '../toFormValues';
 import { useWizardForm } from '../useWizardForm';
 import { EnvironmentVariables } from './EnvironmentVariables';
+import { MetricDefinitionsField } from './MetricDefinitionsField';
 import { PathField } from './PathField';
 import { SelectField } from '../../../../ui/SelectField';
 
@@ -104,6 +105,7 @@ export function JobParametersStep() {
       />
       <OutputNotEmptyWarning />
       <EnvironmentVariables />
+      <MetricDefinitionsField />
       <PathField name="logPath" label="Job Log Path" description="Optional. Each node's log is written here when the job ends." />
       <MinutesInput
         name="maxRuntimeMinutes"
