@@ -131,13 +131,15 @@ export class DockerNodeAgent implements NodeAgent {
       try {
         info = await container.inspect();
       } catch (err) {
-        if (statusOf(err) !== 404) throw new Error(`inspecting the node agent failed: ${engineMessage(err)}`, { cause: err });
+        if (statusOf(err) !== 404)
+          throw new Error(`the Docker engine could not inspect the node agent: ${engineMessage(err)}`, { cause: err });
       }
       if (info) {
         if (info.Image === image.id && info.State.Running && !info.State.Restarting) return;
-        if (info.Image === image.id && info.State.Status === 'created') {
-          // Another ensure (another process of this console) made it and is about to start it.
-          await sleep(300);
+        if (info.Image === image.id && ['created', 'exited'].includes(info.State.Status)) {
+          // Made by another ensure that is about to start it, or left stopped by an engine that
+          // restarted: starting it is right either way (a second start is a harmless 304).
+          if (await this.start(container)) return;
           continue;
         }
         try {
@@ -171,18 +173,32 @@ export class DockerNodeAgent implements NodeAgent {
       } catch (err) {
         // A concurrent ensure took the name first: look again.
         if (statusOf(err) === 409) continue;
-        throw new Error(`creating the node agent failed: ${engineMessage(err)}`, { cause: err });
+        throw new Error(`the Docker engine could not create the node agent: ${engineMessage(err)}`, { cause: err });
       }
-      try {
-        await container.start();
-      } catch (err) {
-        if (statusOf(err) === 304) return;
-        if (statusOf(err) === 404) continue;
-        throw new Error(`starting the node agent failed: ${engineMessage(err)}`, { cause: err });
-      }
-      return;
+      if (await this.start(container)) return;
+      // Removed under us between create and start: make it again.
     }
     throw new Error(`the node agent container ${this.containerName} could not be made to run (it kept changing under this console)`);
+  }
+
+  /**
+   * Starts the agent's container; false when it vanished meanwhile (make it again). An engine that
+   * has just restarted starts its own containers (the restart policy) and for a moment refuses
+   * another start ("failed to update store for object type *libnetwork.endpoint"): tried again
+   * for a few seconds before giving up.
+   */
+  private async start(container: Dockerode.Container): Promise<boolean> {
+    for (let tries = 1; ; tries++) {
+      try {
+        await container.start();
+        return true;
+      } catch (err) {
+        if (statusOf(err) === 304) return true;
+        if (statusOf(err) === 404) return false;
+        if (tries >= 6) throw new Error(`the Docker engine could not start the node agent: ${engineMessage(err)}`, { cause: err });
+        await sleep(1_000);
+      }
+    }
   }
 
   async run(cmd: AgentCommand, onMessage: (m: AgentMessage) => void, signal?: AbortSignal): Promise<void> {

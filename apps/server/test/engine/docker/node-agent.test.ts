@@ -170,7 +170,11 @@ describe('DockerNodeAgent: the container', () => {
 
   it('concurrent ensures of two instances make one container; one of another image is replaced', async () => {
     const name = agentContainerName(consoleId);
-    await docker.getContainer(name).remove({ force: true });
+    // (Gone already when an earlier test's work removed it: that is fine.)
+    await docker
+      .getContainer(name)
+      .remove({ force: true })
+      .catch(() => undefined);
     const fresh = () => new DockerNodeAgent(docker, { consoleId, nodeRoot, labels: { ...TEST_LABELS } });
     await Promise.all([fresh().ensure(), fresh().ensure(), fresh().ensure()]);
     const list = await docker.listContainers({ all: true, filters: { name: [name] } });
