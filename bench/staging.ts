@@ -15,7 +15,7 @@ import {
   type BenchServer,
 } from './lib/server.js';
 import { median, MiB } from './lib/stats.js';
-import { nodeSampler, warmUp, type NodeCpu } from './lib/transfer.js';
+import { cpuNote, nodeSampler, warmUp, type NodeCpu } from './lib/transfer.js';
 
 /**
  * Staging on the job's node: the node agent GETs every object straight from the store into the
@@ -103,7 +103,6 @@ export async function staging(env: BenchEnv, which: 'big' | 'small'): Promise<Ro
   const ratio = med((o) => o.mbps) / median(base.map((b) => b.mbps));
   const withPlan = ours.map((o) => bytes / MiB / (o.createdToStagedMs / 1000));
   const withPlanRatio = median(withPlan) / median(base.map((b) => b.mbps));
-  const cores = (cpuMs: number, ms: number): string => `${(cpuMs / 1000).toFixed(1)} s (${(cpuMs / ms).toFixed(2)} cores)`;
   const bench = which === 'big' ? 'stage-big' : 'stage-small';
   const rows: Row[] = [
     {
@@ -125,19 +124,8 @@ export async function staging(env: BenchEnv, which: 'big' | 'small'): Promise<Ro
       met: ratio >= 1.0,
       notes: [
         `Submit → Running: median ${(med((o) => o.submitToRunningMs) / 1000).toFixed(2)} s.`,
-        `CPU over the staging window (medians; sampled every 100 ms, so the window is up to 0.2 s wider): node agent container ${cores(
-          med((o) => o.cpu.agent),
-          med((o) => o.cpu.ms),
-        )}, embedded store ${cores(
-          med((o) => o.cpu.store),
-          med((o) => o.cpu.ms),
-        )}, console ${cores(
-          med((o) => o.cpu.console),
-          med((o) => o.cpu.ms),
-        )}, dockerd ${cores(
-          med((o) => o.cpu.dockerd),
-          med((o) => o.cpu.ms),
-        )}. rclone's run: rclone ${cores(median(base.map((b) => b.rcloneCpuMs)), median(base.map((b) => b.ms)))}, embedded store ${cores(median(base.map((b) => b.storeCpuMs)), median(base.map((b) => b.ms)))}.`,
+        cpuNote('staging', ours, base),
+
         `The console's own reads and writes (rchar + wchar of /proc/<pid>/io) over the same window: median ${(med((o) => o.consoleIoBytes) / 1e6).toFixed(2)} MB, ${((med((o) => o.consoleIoBytes) / bytes) * 100).toFixed(2)} % of the bytes staged.`,
       ],
       command: `npm run bench -- ${bench}`,

@@ -5,7 +5,7 @@ import { procCpuMs, timeCommandCpu } from './lib/procs.js';
 import type { Row } from './lib/report-types.js';
 import { deleteJob, eventAt, expectSuccess, jobRequest, waitEnded } from './lib/server.js';
 import { median, MiB } from './lib/stats.js';
-import { nodeSampler, warmUp, type NodeCpu } from './lib/transfer.js';
+import { cpuNote, nodeSampler, warmUp, type NodeCpu } from './lib/transfer.js';
 
 /** Boot commands that write the shape into /home/work/outputs with busybox builtins mostly. */
 function writer(which: 'big' | 'small'): string {
@@ -88,7 +88,6 @@ export async function upload(env: BenchEnv): Promise<Row[]> {
         ours.push(await consoleRun(i));
       }
       const med = (f: (o: (typeof ours)[number]) => number): number => median(ours.map(f));
-      const cores = (cpuMs: number, ms: number): string => `${(cpuMs / 1000).toFixed(1)} s (${(cpuMs / ms).toFixed(2)} cores)`;
       const ratio = med((o) => o.mbps) / median(base.map((b) => b.mbps));
       rows.push({
         bench: 'upload',
@@ -108,19 +107,8 @@ export async function upload(env: BenchEnv): Promise<Row[]> {
         goal: '≥ 1.0× its throughput',
         met: ratio >= 1.0,
         notes: [
-          `CPU over the upload window (medians; sampled every 100 ms, so the window is up to 0.2 s wider): node agent container ${cores(
-            med((o) => o.cpu.agent),
-            med((o) => o.cpu.ms),
-          )}, embedded store ${cores(
-            med((o) => o.cpu.store),
-            med((o) => o.cpu.ms),
-          )}, console ${cores(
-            med((o) => o.cpu.console),
-            med((o) => o.cpu.ms),
-          )}, dockerd ${cores(
-            med((o) => o.cpu.dockerd),
-            med((o) => o.cpu.ms),
-          )}. rclone's run: rclone ${cores(median(base.map((b) => b.rcloneCpuMs)), median(base.map((b) => b.ms)))}, embedded store ${cores(median(base.map((b) => b.storeCpuMs)), median(base.map((b) => b.ms)))}.`,
+          cpuNote('upload', ours, base),
+
           `The console's own reads and writes (rchar + wchar of /proc/<pid>/io) over the same window: median ${(med((o) => o.consoleIo) / 1e6).toFixed(2)} MB, ${((med((o) => o.consoleIo) / bytes) * 100).toFixed(2)} % of the bytes uploaded.`,
         ],
         command: 'npm run bench -- upload',
