@@ -293,4 +293,8 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX metric_points_series ON metric_points (job_id, name, node, seq, id);
   `,
+  /* 14: on a multi-host engine, the host each node of a job was placed on (its id and name) */ `
+  ALTER TABLE job_nodes ADD COLUMN host_id TEXT;
+  ALTER TABLE job_nodes ADD COLUMN host_name TEXT;
+  `,
 ];

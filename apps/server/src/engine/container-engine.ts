@@ -28,6 +28,40 @@ export interface ContainerSpec {
   logMaxBytes?: number;
   /** Folders of the engine's host mounted into the container (the job's work folder at /home/work). */
   mounts?: { hostPath: string; containerPath: string; readOnly?: boolean }[];
+  /**
+   * A multi-host engine (swarm): the id of the node (EngineNode.id) the container must run on,
+   * chosen by the console's all-or-nothing placement. A single engine ignores it.
+   */
+  node?: string;
+}
+
+/**
+ * One host of the engine as the console places work on it. A single engine is one node; a swarm
+ * lists its nodes (the manager's view) with their labels and resources.
+ */
+export interface EngineNode {
+  id: string;
+  hostname: string;
+  /** The address the node is reached at (its swarm address); '' for a single engine. */
+  addr: string;
+  labels: Record<string, string>;
+  /** Ready and active: it can take new work. */
+  ready: boolean;
+  vcpus: number;
+  memoryGiB: number;
+  gpus: number;
+}
+
+/** The node a container ran on stopped answering (its engine or the host is down). */
+export class HostLostError extends Error {
+  override readonly name = 'HostLostError';
+  constructor(
+    readonly hostname: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }
 
 /** A network the console made for one job, found by label for cleanup. */
@@ -136,7 +170,15 @@ export interface EngineCapacity {
 }
 
 export interface ContainerEngine {
+  /**
+   * true for an engine of many hosts (swarm): a job's nodes go to different hosts, containers
+   * are made from a registry digest every host can pull, and work folders are made on their
+   * node before a container mounts them.
+   */
+  readonly multiHost: boolean;
   ping(): Promise<void>;
+  /** The hosts work can be placed on; a single engine reports itself as one node. */
+  nodes(): Promise<EngineNode[]>;
   /** What the engine's host offers (CPUs, memory; GPUs from the engine's generic resources). */
   capacity(): Promise<EngineCapacity>;
   /** null when the image is not present on the engine. */

@@ -118,7 +118,8 @@ export interface NodeAgent {
   /**
    * Runs one command in the agent and hands each message to onMessage as it comes. Resolves at
    * `end`; rejects with AgentError (the agent's own error message when it sent one). An aborted
-   * signal ends the command (its process is killed).
+   * signal ends the command (its process is killed). `node` (EngineNode.id) says on which host
+   * of a multi-host engine; a single engine's agent ignores it.
    */
-  run(cmd: AgentCommand, onMessage: (m: AgentMessage) => void, signal?: AbortSignal): Promise<void>;
+  run(cmd: AgentCommand, onMessage: (m: AgentMessage) => void, signal?: AbortSignal, node?: string): Promise<void>;
 }

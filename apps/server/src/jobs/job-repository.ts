@@ -310,7 +310,8 @@ export class JobRepository {
   nodes(jobId: number): JobNodeRecord[] {
     return this.db
       .prepare<[number], JobNodeRecord>(
-        `SELECT idx AS "index", hostname, container_id AS containerId, state, exit_code AS exitCode, transfer, work_dir AS workDir
+        `SELECT idx AS "index", hostname, container_id AS containerId, state, exit_code AS exitCode, transfer, work_dir AS workDir,
+           host_id AS hostId, host_name AS hostName
          FROM job_nodes WHERE job_id = ? ORDER BY idx`,
       )
       .all(jobId);
@@ -324,6 +325,18 @@ export class JobRepository {
          WHERE job_id = ? AND idx = ?`,
       )
       .run(fields.containerId ?? null, fields.state ?? null, fields.exitCode ?? null, fields.workDir ?? null, jobId, index);
+  }
+
+  /**
+   * The hosts a multi-host placement chose, rank by rank (null clears them: a job sent back to
+   * the queue is placed afresh).
+   */
+  setHosts(jobId: number, hosts: { id: string; name: string }[] | null): void {
+    const update = this.db.prepare('UPDATE job_nodes SET host_id = ?, host_name = ? WHERE job_id = ? AND idx = ?');
+    this.db.transaction(() => {
+      if (hosts === null) this.db.prepare('UPDATE job_nodes SET host_id = NULL, host_name = NULL WHERE job_id = ?').run(jobId);
+      else hosts.forEach((h, i) => update.run(h.id, h.name, jobId, i));
+    })();
   }
 
   /** A node's transfer of one step (download, upload) as it stands; the other step's is kept. */

@@ -35,6 +35,9 @@ export interface JobNodeRecord {
   transfer: string | null;
   /** The node's work folder on its engine host (relative to the node root), once made. */
   workDir: string | null;
+  /** On a multi-host engine: the host it was placed on (EngineNode id and hostname); null otherwise. */
+  hostId: string | null;
+  hostName: string | null;
 }
 
 export interface JobEventRecord {

@@ -7,6 +7,7 @@ import type {
   ContainerEngine,
   ContainerSpec,
   EngineCapacity,
+  EngineNode,
   ExitInfo,
   ImageInfo,
   ImageSummary,
@@ -157,6 +158,7 @@ export function engineLogConfig(logMaxBytes: number): { Type: string; Config: Re
  * API (archives in and out, logs), so the engine may be remote.
  */
 export class DockerEngine implements ContainerEngine {
+  readonly multiHost: boolean = false;
   readonly docker: Dockerode;
   private readonly helperLabels: Record<string, string>;
   private readonly callDeadlineMs: number;
@@ -229,6 +231,13 @@ export class DockerEngine implements ContainerEngine {
     const vcpus = typeof info.NCPU === 'number' ? info.NCPU : 0;
     const memoryGiB = typeof info.MemTotal === 'number' ? info.MemTotal / GiB : 0;
     return { vcpus, memoryGiB, gpus: countGpus(info.GenericResources) };
+  }
+
+  /** The engine's host as the one node every job's containers share. */
+  async nodes(): Promise<EngineNode[]> {
+    const [capacity, info] = await Promise.all([this.capacity(), this.call('reading the engine info', () => this.docker.info())]);
+    const name = isRecord(info) && typeof info.Name === 'string' ? info.Name : 'local';
+    return [{ id: 'local', hostname: name, addr: '', labels: {}, ready: true, ...capacity }];
   }
 
   async inspectImage(ref: string): Promise<ImageInfo | null> {
