@@ -13,6 +13,8 @@ if [ "$want" = test ]; then
   command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
   command -v swift-proxy-server >/dev/null 2>&1 || need_pkgs+=(swift swift-proxy swift-account swift-container swift-object)
   command -v docker-compose >/dev/null 2>&1 || need_pkgs+=(docker-compose)
+  # The swarm tests' registry (scripts/swarm-lab): the nodes pull job images from it.
+  command -v docker-registry >/dev/null 2>&1 || need_pkgs+=(docker-registry)
 fi
 
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)

@@ -94,10 +94,22 @@ const EnvConfig = z.object({
   // Loopback unless set: an address the engine's nodes reach (a cluster's), never by default.
   EMBEDDED_S3_HOST: z.union([z.ipv4(), z.ipv6()], { error: 'EMBEDDED_S3_HOST must be an IP address of this machine' }).default('127.0.0.1'),
   DOCKER_HOST: z.string().optional(),
+  // docker: one engine (local or DOCKER_HOST); swarm: DOCKER_HOST is a swarm manager and jobs
+  // are placed on its nodes (docs/SCALE-OUT.md).
+  ENGINE: z.enum(['docker', 'swarm'], { error: 'ENGINE must be docker or swarm' }).default('docker'),
+  // The registry every swarm node pulls from, host[:port] (e.g. registry.lab:5000).
+  REGISTRY: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/i, { error: 'REGISTRY must be host[:port] of a registry, e.g. registry.lab:5000' })
+    .optional(),
+  // The port the node agent serves on each swarm node (reachable from the console only).
+  AGENT_PORT: port.default(7731),
   PUBLIC_URL: z.url().optional(),
   CONFIG_FILE: z.string().optional(),
   STOP_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   USAGE_SAMPLE_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
+  // A job terminal without input for this long is closed (http/terminal.ts).
+  TERMINAL_IDLE_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
   // Per node: what the console stores of a job's log (first half, latest half); the engine keeps
   // about twice as much. 64 KiB to 1 TiB; default 64 MiB.
   LOG_MAX_BYTES_PER_NODE: z.coerce
@@ -209,11 +221,15 @@ export interface Config {
   embeddedS3Port: number;
   embeddedS3Host: string;
   dockerHost: string | undefined;
+  /** Which engine backend runs the jobs; `swarm` places them on a swarm's nodes. */
+  engine: { kind: 'docker' } | { kind: 'swarm'; registry: string; agentPort: number };
   publicUrl: string;
   pools: PoolConfig[];
   stopGraceSeconds: number;
   /** How often the running nodes' resource usage is read from the engine (usage/usage-sampler.ts). */
   usageSampleSeconds: number;
+  /** A job terminal without input for this long is closed. */
+  terminalIdleMinutes: number;
   /** What one node's stored log may take (LogSink); the engine's log files are sized from it. */
   logMaxBytesPerNode: number;
   /** The engine host's folder for this console's work folders (see NODE_ROOT). */
@@ -231,6 +247,32 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
+function isLoopbackUrl(u: string): boolean {
+  const host = new URL(u).hostname.replace(/^\[(.*)\]$/, '$1');
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/**
+ * ENGINE=swarm needs a registry the nodes pull from and a store they reach: a store on this
+ * machine's loopback is out of every other node's reach, so it is refused here rather than
+ * failing each job's staging.
+ */
+function swarmSettings(e: z.infer<typeof EnvConfig>, s3: S3Settings | null): Config['engine'] {
+  if (e.ENGINE === 'docker') return { kind: 'docker' };
+  const bad: string[] = [];
+  if (!e.REGISTRY) bad.push('REGISTRY: ENGINE=swarm needs the registry every node pulls job images from (host[:port])');
+  if (s3 && isLoopbackUrl(s3.endpoint)) {
+    bad.push(`S3_ENDPOINT: ${s3.endpoint} is on loopback, which the swarm's nodes cannot reach; use an address they reach`);
+  }
+  if (!s3 && /^127\.|^::1$/.test(e.EMBEDDED_S3_HOST)) {
+    bad.push(
+      `EMBEDDED_S3_HOST: the embedded store listens on ${e.EMBEDDED_S3_HOST}, which the swarm's nodes cannot reach; set it to an address of this machine they reach, or set S3_ENDPOINT`,
+    );
+  }
+  if (bad.length) throw new ConfigError(`invalid configuration:\n${bad.map((b) => `  ${b}`).join('\n')}`);
+  return { kind: 'swarm', registry: e.REGISTRY!, agentPort: e.AGENT_PORT };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvConfig.safeParse(env);
   if (!parsed.success) {
@@ -245,6 +287,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
     s3 = { endpoint: e.S3_ENDPOINT, region: e.S3_REGION, accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY };
   }
+  const engine = swarmSettings(e, s3);
   let pools: PoolConfig[] = [{ id: PUBLIC_POOL, name: PUBLIC_POOL_NAME, capacity: null, flavors: DEFAULT_FLAVORS, network: false }];
   if (e.CONFIG_FILE) {
     let raw: unknown;
@@ -270,10 +313,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedS3Port: e.EMBEDDED_S3_PORT,
     embeddedS3Host: e.EMBEDDED_S3_HOST,
     dockerHost: e.DOCKER_HOST,
+    engine,
     publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
     pools,
     stopGraceSeconds: e.STOP_GRACE_SECONDS,
     usageSampleSeconds: e.USAGE_SAMPLE_SECONDS,
+    terminalIdleMinutes: e.TERMINAL_IDLE_MINUTES,
     logMaxBytesPerNode: e.LOG_MAX_BYTES_PER_NODE,
     nodeRoot: e.NODE_ROOT ?? path.join(path.resolve(e.DATA_DIR), 'node'),
     notify: {

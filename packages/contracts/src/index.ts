@@ -17,3 +17,4 @@ export * from './budget.js';
 export * from './account.js';
 export * from './usage.js';
 export * from './metrics.js';
+export * from './version-comparison.js';

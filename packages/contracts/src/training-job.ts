@@ -298,6 +298,8 @@ export type NodeTransfer = z.infer<typeof NodeTransfer>;
 export const JobNode = z.object({
   index: z.int().min(0),
   hostname: z.string(),
+  /** On a cluster (ENGINE=swarm): the machine the node runs on; absent on one engine. */
+  host: z.string().optional(),
   state: z.string(),
   exitCode: z.int().nullable(),
   /** The node's transfers so far: the download before the run, then the upload after it. */

@@ -67,7 +67,9 @@ export async function checkImage(
   deps: { engine: ContainerEngine; verdicts: ImageCheckRepository },
 ): Promise<ImageCheckResult> {
   const { engine, verdicts } = deps;
-  let image = await engine.inspectImage(ref);
+  // On many hosts the registry is the truth: pulled every time (cheap when unchanged), so the
+  // digest recorded is the one every node will pull, not a stale copy on the manager.
+  let image = engine.multiHost ? null : await engine.inspectImage(ref);
   if (!image) {
     try {
       await engine.pullImage(ref);
@@ -77,7 +79,9 @@ export async function checkImage(
         imageId: null,
         imageDigest: null,
         cached: false,
-        reason: `image ${ref} is not on the engine and could not be pulled: ${(err as Error).message}`,
+        reason: engine.multiHost
+          ? `image ${ref} could not be pulled from its registry, so no node could run it: ${(err as Error).message}`
+          : `image ${ref} is not on the engine and could not be pulled: ${(err as Error).message}`,
       };
     }
     image = await engine.inspectImage(ref);

@@ -1,7 +1,7 @@
 import { parseObjectPath, type FailureClass, type Flavor, type JobStatus, type NodeTransfer } from '@tc/contracts';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { ContainerGoneError, type ContainerEngine, type ExitInfo } from './container-engine.js';
+import { ContainerGoneError, HostLostError, type ContainerEngine, type ExitInfo } from './container-engine.js';
 import type { NodeAgent } from './node-agent.js';
 import { planStaging, stageOnNode, throttled, TransferError, uploadFromNode, type StagingPlan, type StagingReport } from './node-data.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -87,6 +87,17 @@ async function settledAll(work: Promise<void>[]): Promise<void> {
   if (failed) throw failed.reason;
 }
 
+/** The agent bound to one host of a multi-host engine (a single engine's agent ignores the node). */
+function onNode(agent: NodeAgent, node: string | null): NodeAgent {
+  if (node === null) return agent;
+  return {
+    ensure: () => agent.ensure(),
+    hostPath: (d) => agent.hostPath(d),
+    agentPath: (d) => agent.agentPath(d),
+    run: (cmd, onMessage, signal) => agent.run(cmd, onMessage, signal, node),
+  };
+}
+
 /** A contract path relative to the work folder mounted at /home/work, e.g. "data". */
 function rel(containerPath: string): string {
   return containerPath.slice(WORK_DIR.length + 1);
@@ -118,6 +129,10 @@ interface Execution {
   sinks: LogSink[];
   /** Per node: its work folder on the node (relative to the agent's node root), mounted at /home/work. */
   workDirs: (string | null)[];
+  /** Per node on a multi-host engine: the host (EngineNode id) the placement chose; null on one engine. */
+  hosts: (string | null)[];
+  /** Per node: its host stopped answering (nothing on it can be reached any more). */
+  lost: boolean[];
   /** Ends a transfer in progress when the job is stopped. */
   transfers: AbortController;
   /** Whether the containers were started (so outputs may exist and must be uploaded). */
@@ -221,7 +236,8 @@ export class JobRunner {
     for (const r of plan.restart) {
       const job = byId.get(r.jobId)!;
       for (const id of r.containers) await engine.remove(id).catch(() => undefined);
-      for (const dir of r.workDirs) await this.removeWorkDir(dir).catch(() => undefined);
+      const hostOfDir = new Map(jobs.nodes(job.id).map((n) => [n.workDir, this.deps.engine.multiHost ? n.hostId : null]));
+      for (const dir of r.workDirs) await this.removeWorkDir(dir, hostOfDir.get(dir) ?? null).catch(() => undefined);
       if (r.network) await engine.removeNetwork(r.network).catch(() => undefined);
       this.event(job, EventType.recovery, 'the server restarted while the job was initializing; initializing again');
       this.start(job.id);
@@ -267,6 +283,8 @@ export class JobRunner {
           }),
       ),
       workDirs: hostnames.map(() => null),
+      hosts: this.hostsOf(job.id, job.nodeCount),
+      lost: hostnames.map(() => false),
       transfers: new AbortController(),
       started: false,
       finishing: false,
@@ -281,6 +299,18 @@ export class JobRunner {
     };
     this.executions.set(job.id, ex);
     return ex;
+  }
+
+  /** The placement's host per node on a multi-host engine; nulls on a single engine. */
+  private hostsOf(jobId: number, count: number): (string | null)[] {
+    if (!this.deps.engine.multiHost) return Array.from({ length: count }, () => null);
+    const nodes = this.deps.jobs.nodes(jobId);
+    return Array.from({ length: count }, (_, i) => nodes[i]?.hostId ?? null);
+  }
+
+  /** The agent on node i's host. */
+  private agentOf(ex: Execution, i: number): NodeAgent {
+    return onNode(this.deps.agent, ex.hosts[i] ?? null);
   }
 
   private flavorOf(job: JobRecord): { flavor: Flavor; pool: PoolConfig } {
@@ -392,6 +422,9 @@ export class JobRunner {
     ]);
     plans.catch(() => undefined);
 
+    if (engine.multiHost && ex.hosts.some((h) => h === null)) {
+      throw new StepError('scheduling', 'the job was started without a host for every node (the placement is missing)');
+    }
     const check = await step('image check', () => checkImage(job.spec.algorithm.imagePath, { engine, verdicts: this.deps.verdicts }));
     const checkMsg = check.passed
       ? `image ${job.spec.algorithm.imagePath} passed the check (default user UID ${CONTAINER_UID})${check.cached ? ', verdict reused' : ''}`
@@ -400,9 +433,17 @@ export class JobRunner {
     log0.system(checkMsg);
     // An image that does not meet the contract (root, group 0) is the user's to fix.
     if (!check.passed || !check.imageId) throw new StepError('image check', check.reason ?? 'failed', 'user');
-    // Containers are made from the checked ID, not the tag: a re-tag after the check runs nothing unchecked.
-    const imageId = check.imageId;
-    jobs.setImage(job.id, imageId, check.imageDigest);
+    // Containers are made from the checked ID, not the tag: a re-tag after the check runs nothing
+    // unchecked. On many hosts, from the registry digest: every node pulls those same bytes.
+    const imageId = engine.multiHost ? check.imageDigest : check.imageId;
+    if (!imageId) {
+      throw new StepError(
+        'image check',
+        `image ${job.spec.algorithm.imagePath} has no registry digest: on a cluster every node pulls the image, so it must come from a registry they reach`,
+        'user',
+      );
+    }
+    jobs.setImage(job.id, check.imageId, check.imageDigest);
     this.checkStop(ex);
 
     const [codePlan, dataPlan] = await plans;
@@ -442,7 +483,23 @@ export class JobRunner {
       EventType.download,
       `downloading code (${plural(codePlan.report.files, 'file')}, ${codePlan.report.bytes} bytes) and data (${plural(dataPlan.report.files, 'file')}, ${dataPlan.report.bytes} bytes)${each}, straight from the store`,
     );
-    const staged = Promise.all(hostnames.map((_, i) => this.stageNode(ex, i, codePlan, dataPlan, codeFolder)));
+    const dirs = [rel(CODE_ROOT), `${rel(CODE_ROOT)}/${codeFolder}`, rel(DATA_DIR), rel(OUTPUT_DIR)];
+    if (engine.multiHost) {
+      // A swarm task whose bind source does not exist yet is rejected, where a local engine
+      // makes the folder: each node's folder is made first (one short call per node).
+      await step('data download', () =>
+        settledAll(
+          hostnames.map((_, i) =>
+            this.agentOf(ex, i).run(
+              { command: 'stage', input: { root: agent.agentPath(ex.workDirs[i]!), uid: CONTAINER_UID, dirs, groups: [] } },
+              () => undefined,
+              ex.transfers.signal,
+            ),
+          ),
+        ),
+      );
+    }
+    const staged = Promise.all(hostnames.map((_, i) => this.stageNode(ex, i, codePlan, dataPlan, codeFolder, dirs)));
     staged.catch(() => undefined);
     const net = plan.network;
     if (net) ex.network = await step('network creation', () => engine.createNetwork(net.name, net.labels, net.internal));
@@ -452,7 +509,8 @@ export class JobRunner {
     // containers like any failed initialization.
     await settledAll(
       plan.containers.map(async (spec, i) => {
-        const id = await step('container creation', () => engine.createContainer(spec));
+        const host = ex.hosts[i];
+        const id = await step('container creation', () => engine.createContainer(host ? { ...spec, node: host } : spec));
         ex.containers[i] = id;
         jobs.updateNode(job.id, i, { containerId: id, state: 'created' });
         await step('container start', () => engine.start(id));
@@ -474,7 +532,14 @@ export class JobRunner {
   }
 
   /** Stages code and data into one node's work folder, with progress on the node and an event per group. */
-  private async stageNode(ex: Execution, i: number, codePlan: StagingPlan, dataPlan: StagingPlan, codeFolder: string): Promise<void> {
+  private async stageNode(
+    ex: Execution,
+    i: number,
+    codePlan: StagingPlan,
+    dataPlan: StagingPlan,
+    codeFolder: string,
+    dirs: string[],
+  ): Promise<void> {
     const { job } = ex;
     const sink = ex.sinks[i]!;
     const on = job.nodeCount > 1 ? ` on node ${i}` : '';
@@ -494,9 +559,9 @@ export class JobRunner {
     };
     try {
       await stageOnNode(
-        this.deps.agent,
+        this.agentOf(ex, i),
         ex.workDirs[i]!,
-        [rel(CODE_ROOT), `${rel(CODE_ROOT)}/${codeFolder}`, rel(DATA_DIR), rel(OUTPUT_DIR)],
+        dirs,
         [
           { name: 'code', plan: codePlan },
           { name: 'data', plan: dataPlan },
@@ -565,6 +630,13 @@ export class JobRunner {
         } catch (err) {
           drain.abort();
           await logsDone;
+          if (err instanceof HostLostError) {
+            ex.lost[i] = true;
+            jobs.updateNode(job.id, i, { state: 'lost' });
+            this.event(job, EventType.nodeExited, `${node}: ${err.message}`);
+            this.nodeFailed(ex, `${node} on host ${err.hostname}: ${err.message}`);
+            return;
+          }
           if (err instanceof ContainerGoneError) {
             ex.gone[i] = true;
             jobs.updateNode(job.id, i, { state: 'removed' });
@@ -750,8 +822,23 @@ export class JobRunner {
     } else {
       await this.uploadLogs(ex).catch(() => undefined);
     }
+    // On many hosts a rank that does not come up (its node lost, out of room after all, an image
+    // pull that hangs) is the placement's bad luck more than the job's: the job is placed afresh
+    // once, and fails with the reason the second time.
+    const requeue =
+      this.deps.engine.multiHost &&
+      e.step === 'container start' &&
+      !ex.stopRequested &&
+      !this.deps.jobs.events(job.id).some((ev) => ev.type === EventType.requeued);
     return () => {
       const current = this.deps.jobs.getById(job.id)?.status;
+      if (requeue && current === 'Initializing') {
+        this.deps.jobs.setHosts(job.id, null);
+        if (this.deps.jobs.transition(job.id, 'Initializing', 'Queuing')) {
+          this.event(job, EventType.requeued, `${e.step} failed: ${e.message}; placing the job again (once)`);
+          return;
+        }
+      }
       if (current === 'Initializing' || current === 'Running' || current === 'Stopping') {
         this.endFailed(job, current, `${e.step} failed: ${e.message}`, e.failureClass);
       }
@@ -764,11 +851,15 @@ export class JobRunner {
     for (const c of ex.containers) if (c) await this.removeEventually(`container ${c}`, () => engine.remove(c));
     const net = ex.network;
     if (net) await this.removeEventually(`network ${net}`, () => engine.removeNetwork(net));
-    for (const dir of ex.workDirs) if (dir) await this.removeEventually(`work folder ${dir}`, () => this.removeWorkDir(dir));
+    for (const [i, dir] of ex.workDirs.entries()) {
+      // A lost host's folder is left to the node's owner: nothing there can be reached.
+      if (dir && !ex.lost[i]) await this.removeEventually(`work folder ${dir}`, () => this.removeWorkDir(dir, ex.hosts[i] ?? null));
+    }
   }
 
-  private async removeWorkDir(dir: string): Promise<void> {
-    await this.deps.agent.run({ command: 'remove', input: { root: this.deps.agent.agentPath(dir) } }, () => undefined);
+  private async removeWorkDir(dir: string, host: string | null): Promise<void> {
+    const agent = onNode(this.deps.agent, host);
+    await agent.run({ command: 'remove', input: { root: agent.agentPath(dir) } }, () => undefined);
   }
 
   /**
@@ -815,13 +906,18 @@ export class JobRunner {
       let bytes = 0;
       const skipped: string[] = [];
       const refused: string[] = [];
+      const lost: number[] = [];
       for (let i = ex.workDirs.length - 1; i >= 0; i--) {
         const dir = ex.workDirs[i];
         if (!dir) continue;
+        if (ex.lost[i]) {
+          lost.push(i);
+          continue;
+        }
         const progress = this.progressWriter(job.id, i);
         try {
           const r = await uploadFromNode(
-            this.deps.agent,
+            this.agentOf(ex, i),
             this.deps.store,
             `${dir}/${rel(OUTPUT_DIR)}`,
             out.bucket,
@@ -843,6 +939,7 @@ export class JobRunner {
       if (job.nodeCount > 1) msg += ` from ${job.nodeCount} nodes`;
       if (skipped.length) msg += `; not uploaded (links or special files): ${skipped.join(', ')}`;
       if (refused.length) msg += `; not uploaded (the store refused the name): ${refused.map(shortName).join(', ')}`;
+      if (lost.length) msg += `; not uploaded from ${lost.map((i) => `node ${i}`).join(', ')} (its host was lost)`;
       this.event(job, EventType.outputUpload, msg);
       ex.sinks[0]!.system(msg);
     });

@@ -1,6 +1,8 @@
 import type { CreateTrainingJobRequest, Flavor, ResourcePool } from '@tc/contracts';
 import type { PoolConfig } from '../config.js';
 import { InvalidInputError } from '../errors.js';
+import type { EngineNode } from './container-engine.js';
+import { placeRanks, poolOfNode, readyCapacity } from './placement.js';
 
 export const PUBLIC_POOL_ID = 'public';
 
@@ -41,38 +43,67 @@ function describe(c: Capacity): string {
   return `${+c.vcpus.toFixed(2)} vCPUs, ${+c.memoryGiB.toFixed(2)} GiB, ${c.gpus} GPUs`;
 }
 
+export interface ResourcePoolsOptions {
+  /**
+   * A multi-host engine (swarm): its nodes. A pool is then the nodes labelled `tc.pool=<id>`
+   * (the public pool: the unlabelled ones) and its capacity is what its ready nodes have.
+   */
+  readNodes?: () => Promise<EngineNode[]>;
+}
+
 /**
- * Pools and flavors from configuration. The public pool's capacity is the engine's (read at
- * start and on every listing); a dedicated pool has a configured share, never more than the
- * engine has.
+ * Pools and flavors from configuration. On a single engine, the public pool's capacity is the
+ * engine's (read at start and on every listing) and a dedicated pool has a configured share,
+ * never more than the engine has. On a multi-host engine a pool is its labelled nodes, and a
+ * configured share caps what the pool's jobs take of them in sum, as on a single engine.
  */
 export class ResourcePools {
   private engineCapacity: Capacity | null = null;
+  /** Multi-host: the engine's nodes as last read; null until it has answered once. */
+  private engineNodes: EngineNode[] | null = null;
+  private readonly readNodes: (() => Promise<EngineNode[]>) | null;
 
   constructor(
     private readonly pools: readonly PoolConfig[],
     private readonly readEngineCapacity: () => Promise<Capacity>,
-  ) {}
+    options: ResourcePoolsOptions = {},
+  ) {
+    this.readNodes = options.readNodes ?? null;
+  }
 
-  /** Reads the engine's capacity; keeps the last known value when the engine does not answer. */
+  /** Whether pools are sets of hosts of a multi-host engine (placement is per node). */
+  get multiHost(): boolean {
+    return this.readNodes !== null;
+  }
+
+  /** Reads the engine's capacity (or nodes); keeps the last known value when the engine does not answer. */
   async refresh(): Promise<void> {
     try {
-      this.engineCapacity = await this.readEngineCapacity();
+      if (this.readNodes) this.engineNodes = await this.readNodes();
+      else this.engineCapacity = await this.readEngineCapacity();
     } catch {
       // Unknown capacity only relaxes the submit-time "could never fit" check.
     }
   }
 
+  /** Multi-host: the pool's nodes, ready or not; null on a single engine or until the engine has answered. */
+  nodesOf(poolId: string): EngineNode[] | null {
+    if (!this.engineNodes || !this.pool(poolId)) return null;
+    const ids = this.ids();
+    return this.engineNodes.filter((n) => poolOfNode(n, ids) === poolId);
+  }
+
   /** null until the engine has answered once. */
   capacityOf(poolId: string): Capacity | null {
     const pool = this.pool(poolId);
-    if (!pool || !this.engineCapacity) return null;
-    if (!pool.capacity) return this.engineCapacity;
-    const e = this.engineCapacity;
+    const nodes = this.readNodes ? this.nodesOf(poolId) : null;
+    const total = this.readNodes ? nodes && readyCapacity(nodes) : this.engineCapacity;
+    if (!pool || !total) return null;
+    if (!pool.capacity) return total;
     return {
-      vcpus: Math.min(pool.capacity.vcpus, e.vcpus),
-      memoryGiB: Math.min(pool.capacity.memoryGiB, e.memoryGiB),
-      gpus: Math.min(pool.capacity.gpus, e.gpus),
+      vcpus: Math.min(pool.capacity.vcpus, total.vcpus),
+      memoryGiB: Math.min(pool.capacity.memoryGiB, total.memoryGiB),
+      gpus: Math.min(pool.capacity.gpus, total.gpus),
     };
   }
 
@@ -155,6 +186,7 @@ export class ResourcePools {
   }
 
   private checkFits(p: Placement): Placement {
+    if (this.readNodes) this.checkPlaceable(p);
     const capacity = this.capacityOf(p.pool);
     const need = demand(p.flavor, p.nodes);
     if (capacity && !fits(need, capacity)) {
@@ -166,5 +198,20 @@ export class ResourcePools {
       ]);
     }
     return p;
+  }
+
+  /**
+   * Multi-host: a job could never start when its pool has fewer ready nodes than it has ranks,
+   * or when fewer nodes than that have room for its flavor even with nothing else running.
+   */
+  private checkPlaceable(p: Placement): void {
+    const nodes = this.nodesOf(p.pool);
+    if (!nodes) return;
+    const r = placeRanks({ nodes, held: new Map(), flavor: p.flavor, count: p.nodes, pool: p.pool });
+    if (r.ok) return;
+    const ready = nodes.filter((n) => n.ready).length;
+    const fitsOne = nodes.some((n) => n.ready && fits(p.flavor, n));
+    const path = ready < p.nodes ? (p.nodes > 1 ? 'resources.nodes' : 'resources.pool') : fitsOne ? 'resources.nodes' : 'resources.flavor';
+    throw new InvalidInputError([{ path, message: `${p.flavor.id} × ${p.nodes} node(s): ${r.reason}; it cannot start` }]);
   }
 }

@@ -1,6 +1,7 @@
 import { isTerminal, type JobStatus } from '@tc/contracts';
 import type { JobRepository } from '../jobs/job-repository.js';
 import { EventType, type JobRecord } from '../jobs/job.js';
+import { holdOn, placeRanks } from './placement.js';
 import { addCapacity, demand, fits, NO_CAPACITY, type Capacity, type ResourcePools } from './resource-pools.js';
 import { whyWaiting, type PoolJob, type Waiting } from './waiting.js';
 
@@ -12,18 +13,29 @@ export const HOLDING: readonly JobStatus[] = ['Initializing', 'Running', 'Stoppi
  * job submitted before it in its pool has started and its flavor × nodes fits in what the running
  * jobs leave free. A big job at the head waits for room rather than being overtaken, so
  * submit order is start order, as users of a shared pool expect.
+ *
+ * On a multi-host engine (swarm) a pool is a set of hosts and a job starts all or nothing: each
+ * of its ranks on a different ready node of the pool with room for its flavor beside what the
+ * holding jobs' ranks take there (placement.ts). The chosen hosts are recorded on the job's
+ * nodes before it leaves the queue. The nodes are read again every few seconds (start()), so a
+ * node that joins or comes back starts the jobs waiting for it.
  */
 export class Scheduler {
   private pumping = false;
+  private timer: NodeJS.Timeout | null = null;
+  private refreshing: Promise<void> | null = null;
 
   constructor(
-    private readonly jobs: Pick<JobRepository, 'listByStatus' | 'transition' | 'addEvent' | 'onTransition'>,
-    private readonly pools: Pick<ResourcePools, 'capacityOf' | 'flavor' | 'ids'>,
+    private readonly jobs: Pick<JobRepository, 'listByStatus' | 'transition' | 'addEvent' | 'onTransition' | 'nodes' | 'setHosts'>,
+    private readonly pools: Pick<ResourcePools, 'capacityOf' | 'flavor' | 'ids' | 'multiHost' | 'nodesOf' | 'refresh'>,
     private readonly startJob: (jobId: number) => void,
   ) {
     // A job that ends (a queued one stopped included) frees its share or its place in line.
     jobs.onTransition(({ to }) => {
       if (isTerminal(to)) queueMicrotask(() => this.pump());
+      // Multi-host: a job the runner sent back to be placed afresh; the nodes are read first, so
+      // the one that failed it is seen as it is now.
+      else if (to === 'Queuing' && pools.multiHost) void this.refresh();
     });
   }
 
@@ -80,7 +92,11 @@ export class Scheduler {
       startedAt: j.startedAt,
       maxRuntimeMinutes: j.spec.maxRuntimeMinutes ?? null,
     });
-    const holders = this.jobs.listByStatus(HOLDING).map((j) => ({ pool: j.poolId, job: poolJob(j) }));
+    // Multi-host: where each holding job's ranks are, to replay placement per node (one query each).
+    const multiHost = this.pools.multiHost;
+    const holders = this.jobs
+      .listByStatus(HOLDING)
+      .map((j) => ({ pool: j.poolId, job: multiHost ? { ...poolJob(j), hosts: this.hostsOf(j.id) } : poolJob(j) }));
     const queue = this.jobs.listByStatus(['Queuing']).map((j) => ({ pool: j.poolId, job: poolJob(j) }));
     const inPool = (list: typeof holders, pool: string) => list.filter((e) => e.pool === pool).map((e) => e.job);
     for (const job of queuedOnes) {
@@ -90,6 +106,7 @@ export class Scheduler {
         holders: inPool(holders, job.poolId),
         queue: inPool(queue, job.poolId),
         capacity: this.pools.capacityOf(job.poolId),
+        ...(multiHost ? { multiHost: { nodes: this.pools.nodesOf(job.poolId) } } : {}),
         flavorOf: (id) => this.pools.flavor(job.poolId, id) ?? null,
         viewer,
         now,
@@ -111,6 +128,10 @@ export class Scheduler {
     if (this.pumping) return;
     this.pumping = true;
     try {
+      if (this.pools.multiHost) {
+        this.pumpPlaced();
+        return;
+      }
       for (const poolId of this.pools.ids()) {
         const capacity = this.pools.capacityOf(poolId);
         let used = this.used(poolId);
@@ -127,6 +148,101 @@ export class Scheduler {
       }
     } finally {
       this.pumping = false;
+    }
+  }
+
+  /**
+   * Multi-host: reads the engine's nodes every `intervalMs` and starts what now has room, so a
+   * node that joins or recovers starts the jobs waiting for it. Nothing on a single engine (its
+   * jobs start when others end). The timer does not keep the process alive.
+   */
+  start(intervalMs = 5000): void {
+    if (!this.pools.multiHost || this.timer) return;
+    this.timer = setInterval(() => void this.refresh(), intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the node reads; waits for one under way, so a closing app does not outlive it. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.refreshing;
+  }
+
+  /** Reads the nodes once and starts what fits (the periodic step; tests call it directly). */
+  refresh(): Promise<void> {
+    // A slow engine must not pile up reads: a tick while one is under way joins it.
+    this.refreshing ??= (async () => {
+      try {
+        await this.pools.refresh();
+        this.pump();
+      } finally {
+        this.refreshing = null;
+      }
+    })();
+    return this.refreshing;
+  }
+
+  /** The EngineNode ids a job's ranks were placed on (multi-host), in rank order. */
+  private hostsOf(jobId: number): string[] {
+    return this.jobs.nodes(jobId).flatMap((n) => (n.hostId ? [n.hostId] : []));
+  }
+
+  /**
+   * What the holding jobs take on each node: their flavor once per rank, on the host the rank
+   * was placed on. Every pool's holders count: a node relabelled to another pool still runs
+   * what it ran.
+   */
+  private heldPerNode(): Map<string, Capacity> {
+    let held = new Map<string, Capacity>();
+    for (const j of this.jobs.listByStatus(HOLDING)) {
+      const f = this.pools.flavor(j.poolId, j.flavorId);
+      if (f) held = holdOn(held, this.hostsOf(j.id), f);
+    }
+    return held;
+  }
+
+  /** pump() on a multi-host engine: first come, first served per pool, placed all or nothing. */
+  private pumpPlaced(): void {
+    let held: Map<string, Capacity> | null = null;
+    for (const poolId of this.pools.ids()) {
+      const queued = this.queued(poolId);
+      if (!queued.length) continue;
+      // Nodes unknown (the engine has not answered yet): a job cannot be placed, so it waits.
+      const nodes = this.pools.nodesOf(poolId);
+      if (!nodes) continue;
+      held ??= this.heldPerNode();
+      // A configured share caps the pool's jobs in sum, on top of room on each host.
+      const capacity = this.pools.capacityOf(poolId);
+      let used = this.used(poolId);
+      for (const job of queued) {
+        const f = this.pools.flavor(poolId, job.flavorId);
+        if (!f) {
+          // A flavor removed from the configuration: let the runner fail it with the reason.
+          if (this.jobs.transition(job.id, 'Queuing', 'Initializing')) this.startJob(job.id);
+          continue;
+        }
+        const need = demand(f, job.nodeCount);
+        if (capacity && !fits(need, capacity, used)) break;
+        const placed = placeRanks({ nodes, held, flavor: f, count: job.nodeCount, pool: poolId });
+        if (!placed.ok) break;
+        // Recorded before the job leaves the queue: the runner reads its hosts when it starts.
+        this.jobs.setHosts(
+          job.id,
+          placed.nodes.map((n) => ({ id: n.id, name: n.hostname })),
+        );
+        if (!this.jobs.transition(job.id, 'Queuing', 'Initializing')) {
+          this.jobs.setHosts(job.id, null);
+          continue;
+        }
+        held = holdOn(
+          held,
+          placed.nodes.map((n) => n.id),
+          f,
+        );
+        used = addCapacity(used, need);
+        this.startJob(job.id);
+      }
     }
   }
 }

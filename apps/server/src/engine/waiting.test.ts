@@ -91,3 +91,26 @@ describe('whyWaiting', () => {
     expect(whyWaiting(input({ queue: [] }))).toBeNull();
   });
 });
+
+describe('whyWaiting on a multi-host pool', () => {
+  const node = (id: string) => ({ id, hostname: id, addr: '', labels: {}, ready: true, vcpus: 4, memoryGiB: 8, gpus: 0 });
+  const nodes = [node('n1'), node('n2')];
+
+  it('says what placement lacks, and replays the starts per host', () => {
+    // job-1 holds 3 of n1's 4 vCPUs until 12:20; job-2 (small) goes to n2 now. job-10 wants 2
+    // ranks of 3 vCPUs: only n2 has 3 free until job-1 ends (job-2 ends at 12:05, which is not enough).
+    const holders = [job(1, { flavorId: 'big', startedAt: minutesAgo(10), maxRuntimeMinutes: 30, hosts: ['n1'] })];
+    const queue = [job(2, { maxRuntimeMinutes: 5 }), job(10, { flavorId: 'big', nodeCount: 2 })];
+    const w = whyWaiting(input({ job: queue[1]!, holders, queue, capacity: { vcpus: 8, memoryGiB: 16, gpus: 0 }, multiHost: { nodes } }))!;
+    expect(w.summary).toBe(
+      'position 2 in pool public; needs 2 nodes with 3 vCPUs, 6 GiB free in pool public; 1 has room (vCPUs short on 1 node, memory short on 1 node); 1 running job holds the pool; 1 queued job starts first; starts by 2026-12-01T12:20:00.000Z at the latest (from the max runtimes ahead)',
+    );
+    expect(w.estimatedStart).toBe('2026-12-01T12:20:00.000Z');
+  });
+
+  it('waits for the nodes while the engine has not reported them', () => {
+    expect(whyWaiting(input({ multiHost: { nodes: null } }))!.summary).toBe(
+      'position 1 in pool public: waiting for the engine to report its nodes',
+    );
+  });
+});

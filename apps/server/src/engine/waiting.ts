@@ -1,5 +1,7 @@
 import { addCapacity, demand, fits, NO_CAPACITY, type Capacity } from './resource-pools.js';
 import type { Flavor } from '@tc/contracts';
+import type { EngineNode } from './container-engine.js';
+import { holdOn, placeRanks } from './placement.js';
 
 /** A job as the wait explanation needs it: what it holds or asks for, and when it must end. */
 export interface PoolJob {
@@ -12,6 +14,8 @@ export interface PoolJob {
   /** For a running job: when it started (its max runtime counts from there). */
   startedAt: string | null;
   maxRuntimeMinutes: number | null;
+  /** Multi-host: the nodes (EngineNode ids) a holding job's ranks were placed on. */
+  hosts?: readonly string[];
 }
 
 export interface Shortage {
@@ -51,6 +55,11 @@ export interface WaitingInput {
   queue: readonly PoolJob[];
   /** null while the engine's capacity is unknown. */
   capacity: Capacity | null;
+  /**
+   * A pool of a multi-host engine: its nodes (null while unknown). A job then starts when each
+   * of its ranks has a node of its own (placement.ts), and the words say what placement lacks.
+   */
+  multiHost?: { nodes: readonly EngineNode[] | null };
   flavorOf: (flavorId: string) => Flavor | null;
   /** Whose eyes: another owner's jobs are shown without their names. */
   viewer: { userId: number; admin: boolean };
@@ -103,14 +112,15 @@ export function whyWaiting(input: WaitingInput): Waiting | null {
   ];
 
   const need = needOf(job, flavorOf);
-  if (!capacity) {
+  const nodes = input.multiHost ? input.multiHost.nodes : undefined;
+  if (!capacity || nodes === null) {
     return {
       position,
       pool: input.pool,
       short: [],
       ahead,
       estimatedStart: null,
-      summary: `position ${position} in pool ${input.pool}: waiting for the engine to report its capacity`,
+      summary: `position ${position} in pool ${input.pool}: waiting for the engine to report its ${nodes === null ? 'nodes' : 'capacity'}`,
     };
   }
   let used = NO_CAPACITY;
@@ -123,34 +133,75 @@ export function whyWaiting(input: WaitingInput): Waiting | null {
     short.push({ resource: 'memory (GiB)', need: round(need.memoryGiB), free: round(Math.max(0, free.memoryGiB)) });
   if (need.gpus > free.gpus + 1e-9) short.push({ resource: 'GPUs', need: need.gpus, free: Math.max(0, free.gpus) });
 
+  // What a job holds while it runs: its demand, and on a multi-host pool the flavor on each of
+  // its nodes. `place` says where a queued job would go beside the running ones (null: it does not fit).
+  interface Run {
+    need: Capacity;
+    on: readonly string[];
+    flavor: Flavor | null;
+    end: number | null;
+  }
+  const heldOf = (running: readonly Run[]): Map<string, Capacity> => {
+    let held = new Map<string, Capacity>();
+    for (const r of running) if (r.flavor) held = holdOn(held, r.on, r.flavor);
+    return held;
+  };
+  const place = (q: PoolJob, running: readonly Run[]): string[] | null => {
+    // In sum first (a configured share caps a multi-host pool too), then on each host.
+    const inUse = running.reduce((a, r) => addCapacity(a, r.need), NO_CAPACITY);
+    if (!fits(needOf(q, flavorOf), capacity, inUse)) return null;
+    if (!nodes) return [];
+    const f = flavorOf(q.flavorId);
+    if (!f) return [];
+    const r = placeRanks({ nodes, held: heldOf(running), flavor: f, count: q.nodeCount, pool: input.pool });
+    return r.ok ? r.nodes.map((n) => n.id) : null;
+  };
+
   // Replay first come, first served with every running job ending at its max runtime.
   const nowMs = now.getTime();
-  let running = holders.map((h) => ({ need: needOf(h, flavorOf), end: h.startedAt ? endOf(h, Date.parse(h.startedAt)) : null }));
+  let running: Run[] = holders.map((h) => ({
+    need: needOf(h, flavorOf),
+    on: h.hosts ?? [],
+    flavor: flavorOf(h.flavorId),
+    end: h.startedAt ? endOf(h, Date.parse(h.startedAt)) : null,
+  }));
   let clock = nowMs;
   let estimate: number | null = null;
   for (const q of queue.slice(0, index + 1)) {
-    const qNeed = needOf(q, flavorOf);
-    const inUse = (): Capacity => running.reduce((a, r) => addCapacity(a, r.need), NO_CAPACITY);
     // Running jobs end in order; the queued job starts at the first end after which it fits.
     const ends = running.map((r) => r.end).sort((a, b) => (a ?? Infinity) - (b ?? Infinity));
-    let start: number | null = fits(qNeed, capacity, inUse()) ? clock : null;
+    let on = place(q, running);
+    let start: number | null = on ? clock : null;
     for (const end of ends) {
       if (start !== null) break;
       if (end === null) break;
       clock = Math.max(clock, end);
       running = running.filter((r) => r.end === null || r.end > clock);
-      if (fits(qNeed, capacity, inUse())) start = clock;
+      on = place(q, running);
+      if (on) start = clock;
     }
-    if (start === null) {
+    if (start === null || !on) {
       estimate = null;
       break;
     }
-    running.push({ need: qNeed, end: endOf(q, start) });
+    running.push({ need: needOf(q, flavorOf), on, flavor: flavorOf(q.flavorId), end: endOf(q, start) });
     estimate = start;
   }
 
   const words: string[] = [`position ${position} in pool ${input.pool}`];
-  if (short.length) words.push(`needs ${short.map((s) => `${s.need} ${s.resource} (${s.free} free)`).join(', ')}`);
+  if (nodes) {
+    // Per host, not in sum: the queued jobs ahead take their nodes first where they can.
+    let taken: Run[] = holders.map((h) => ({ need: needOf(h, flavorOf), on: h.hosts ?? [], flavor: flavorOf(h.flavorId), end: null }));
+    for (const q of queue.slice(0, index)) {
+      const on = place(q, taken);
+      if (on) taken = [...taken, { need: needOf(q, flavorOf), on, flavor: flavorOf(q.flavorId), end: null }];
+    }
+    const f = flavorOf(job.flavorId);
+    const r = f ? placeRanks({ nodes, held: heldOf(taken), flavor: f, count: job.nodeCount, pool: input.pool }) : null;
+    if (r && !r.ok) words.push(r.reason);
+    // Room on the hosts, but not in the pool's configured share.
+    else if (short.length) words.push(`needs ${short.map((s) => `${s.need} ${s.resource} (${s.free} free)`).join(', ')}`);
+  } else if (short.length) words.push(`needs ${short.map((s) => `${s.need} ${s.resource} (${s.free} free)`).join(', ')}`);
   const runningN = holders.length;
   const queuedN = index;
   if (runningN) words.push(`${runningN} running job${runningN === 1 ? ' holds' : 's hold'} the pool`);

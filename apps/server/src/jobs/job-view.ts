@@ -37,6 +37,7 @@ export function toTrainingJob(job: JobRecord, queuePosition: number | null, node
     nodes: nodes.map((n) => ({
       index: n.index,
       hostname: n.hostname,
+      ...(n.hostName ? { host: n.hostName } : {}),
       state: n.state,
       exitCode: n.exitCode,
       transfers: transfersOf(n.transfer),

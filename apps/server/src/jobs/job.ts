@@ -50,6 +50,8 @@ export interface JobEventRecord {
 export const EventType = {
   created: 'created',
   queued: 'queued',
+  /** A multi-host job whose ranks did not all come up went back to the queue (once). */
+  requeued: 'requeued',
   stop: 'stop',
   maxRuntime: 'max-runtime',
   stalled: 'stalled',

@@ -6,7 +6,16 @@ import { alignSeries, type TimeSeriesChartProps } from './types';
 const PALETTE = ['#228be6', '#fd7e14', '#12b886', '#be4bdb', '#fa5252', '#fab005'];
 
 /** The uPlot half of TimeSeriesChart (its own chunk); the instance follows the box's width. */
-export default function UPlotChart({ title, series, formatY, yMin, yMaxAtLeast, height = 180, ariaLabel }: TimeSeriesChartProps) {
+export default function UPlotChart({
+  title,
+  series,
+  formatY,
+  yMin,
+  yMaxAtLeast,
+  height = 180,
+  ariaLabel,
+  xNumberLabel,
+}: TimeSeriesChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const data = useMemo(() => alignSeries(series), [series]);
@@ -29,6 +38,7 @@ export default function UPlotChart({ title, series, formatY, yMin, yMaxAtLeast, 
       cursor: { drag: { x: false, y: false } },
       legend: { show: true },
       scales: {
+        x: { time: xNumberLabel === undefined },
         y: {
           range: (_u, min, max) => {
             const lo = yMin ?? (min === max ? min - 1 : min);
@@ -38,7 +48,7 @@ export default function UPlotChart({ title, series, formatY, yMin, yMaxAtLeast, 
           },
         },
       },
-      axes: [{}, { size: 70, values: (_u, splits) => splits.map((v) => fmt(v)) }],
+      axes: [xNumberLabel === undefined ? {} : { label: xNumberLabel }, { size: 70, values: (_u, splits) => splits.map((v) => fmt(v)) }],
       series: [
         {},
         ...series.map((s, i) => ({
@@ -62,7 +72,7 @@ export default function UPlotChart({ title, series, formatY, yMin, yMaxAtLeast, 
     };
     // `labels` stands for the series' names and colours; the data goes in below.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [labels, formatY, yMin, yMaxAtLeast, height]);
+  }, [labels, formatY, yMin, yMaxAtLeast, height, xNumberLabel]);
 
   useEffect(() => {
     plot.current?.setData(data as uPlot.AlignedData);

@@ -20,6 +20,8 @@ export interface TimeSeriesChartProps {
   height?: number;
   /** Read out instead of the title (the canvas itself says nothing to a screen reader). */
   ariaLabel?: string;
+  /** A plain number axis (steps, seconds) instead of times, with this label under it; times by default. */
+  xNumberLabel?: string;
 }
 
 /** Every series' points on one sorted time axis (uPlot's aligned data); null where a series has none. */
