@@ -54,6 +54,8 @@ import { registerAuth } from './http/authenticate.js';
 import { MetricRepository } from './metrics/metric-repository.js';
 import { MetricService } from './metrics/metric-service.js';
 import { trainingJobMetricRoutes } from './http/training-job-metrics.js';
+import { trainingJobComparisonRoutes } from './http/training-job-comparison.js';
+import { VersionComparisonService } from './jobs/version-comparison.js';
 import { UsageRepository } from './usage/usage-repository.js';
 import { UsageSampler } from './usage/usage-sampler.js';
 import { UsageService } from './usage/usage-service.js';
@@ -107,7 +109,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const jobs = new JobRepository(deps.db);
   const logs = new LogRepository(deps.db);
   const verdicts = new ImageCheckRepository(deps.db);
-  const pools = new ResourcePools(config.pools, () => deps.engine.capacity());
+  // On many hosts a pool is its labelled nodes, and jobs are placed rank by rank on them.
+  const pools = new ResourcePools(
+    config.pools,
+    () => deps.engine.capacity(),
+    deps.engine.multiHost ? { readNodes: () => deps.engine.nodes() } : {},
+  );
   await pools.refresh();
   const datasets = new DatasetService(new DatasetRepository(deps.db), deps.store, config.s3Region);
   const id = consoleId(config.dataDir);
@@ -128,6 +135,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     log: app.log,
   });
   const scheduler = new Scheduler(jobs, pools, (id) => runner.start(id));
+  // Multi-host: the nodes are read every few seconds, so a job waiting for room starts when a
+  // node joins or frees up (nothing on a single engine).
+  app.addHook('onReady', async () => scheduler.start());
+  app.addHook('preClose', async () => scheduler.stop());
   const topics = new NotificationRepository(deps.db);
   const addresses = new WebhookAddressPolicy(config.webhookAllowHosts);
   const deliveries = new DeliveryWorker({
@@ -223,6 +234,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       await api.register(trainingJobRoutes(service));
       await api.register(trainingJobOutputRoutes(service, deps.store));
       await api.register(trainingJobMetricRoutes(metrics));
+      await api.register(trainingJobComparisonRoutes(new VersionComparisonService({ jobs: service, metrics })));
       await api.register(usageRoutes(new UsageService(jobs, usage)));
       await api.register(trainingJobConfigRoutes(parameterSets));
       await api.register(notificationTopicRoutes(notifications));
@@ -236,6 +248,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
             tags: new ImageTagRepository(deps.db),
             log: app.log,
             jobImages: () => jobs.imageUse(),
+            ...(config.engine.kind === 'swarm' ? { registry: config.engine.registry } : {}),
           }),
         ),
       );

@@ -7,6 +7,10 @@ import { ConfigError, loadConfig, type S3Settings } from './config.js';
 import { openDatabase } from './db/database.js';
 import { createDockerClient, DockerEngine } from './engine/docker/docker-engine.js';
 import { DockerNodeAgent, removeAgent } from './engine/docker/docker-node-agent.js';
+import { SwarmEngine } from './engine/swarm/swarm-engine.js';
+import { SwarmNodeAgent, removeSwarmAgent } from './engine/swarm/swarm-node-agent.js';
+import type { ContainerEngine } from './engine/container-engine.js';
+import type { NodeAgent } from './engine/node-agent.js';
 import { startEmbeddedS3 } from './storage/embedded/embedded-s3.js';
 import { createS3Client } from './storage/s3-client.js';
 import { S3ObjectStore } from './storage/s3-object-store.js';
@@ -48,25 +52,43 @@ async function main(): Promise<void> {
 
   const store = new S3ObjectStore(createS3Client(s3));
   const docker = createDockerClient(config.dockerHost);
-  const engine = new DockerEngine(docker);
   const db = openDatabase(path.join(config.dataDir, 'console.db'));
   let agentOf: string | null = null;
-  const app = await buildApp(config, {
-    db,
-    store,
-    engine,
-    nodeAgent: (id) => {
+  let engine: ContainerEngine;
+  let nodeAgent: (id: string) => NodeAgent;
+  const settings = config.engine;
+  if (settings.kind === 'swarm') {
+    await assertSwarmManager(docker, config.dockerHost);
+    const swarm = new SwarmEngine(docker, { registry: settings.registry, stopGraceSeconds: config.stopGraceSeconds });
+    engine = swarm;
+    // The agents' shared secret, kept so a restarted console still speaks to the running agents.
+    const token = keptValue(path.join(config.dataDir, 'agent-token'), () => randomBytes(24).toString('base64url'));
+    nodeAgent = (id) => {
+      agentOf = id;
+      return new SwarmNodeAgent(docker, {
+        consoleId: id,
+        nodeRoot: config.nodeRoot,
+        registry: settings.registry,
+        token,
+        port: settings.agentPort,
+        nodes: () => swarm.nodes(),
+      });
+    };
+  } else {
+    engine = new DockerEngine(docker);
+    nodeAgent = (id) => {
       agentOf = id;
       return new DockerNodeAgent(docker, { consoleId: id, nodeRoot: config.nodeRoot });
-    },
-  });
+    };
+  }
+  const app = await buildApp(config, { db, store, engine, nodeAgent });
 
   const shutdown = async (signal: string) => {
     app.log.info(`${signal}: closing`);
     await app.close();
     // The agent is only needed while the console drives a transfer; the next start makes it
     // again in a fraction of a second (and a killed console's is reused).
-    if (agentOf) await removeAgent(docker, agentOf).catch(() => undefined);
+    if (agentOf) await (settings.kind === 'swarm' ? removeSwarmAgent : removeAgent)(docker, agentOf).catch(() => undefined);
     db.close();
     await stopEmbedded?.();
     process.exit(0);
@@ -102,6 +124,22 @@ async function main(): Promise<void> {
     });
   } else {
     printBanner(config.port, s3, !config.s3, null);
+  }
+}
+
+/** ENGINE=swarm is refused at start unless DOCKER_HOST answers as a manager of a swarm. */
+async function assertSwarmManager(docker: ReturnType<typeof createDockerClient>, host: string | undefined): Promise<void> {
+  const where = host ?? 'the local engine';
+  let info: { Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean } };
+  try {
+    info = (await docker.info()) as typeof info;
+  } catch (err) {
+    throw new ConfigError(`invalid configuration:\n  DOCKER_HOST: ${where} does not answer: ${(err as Error).message}`);
+  }
+  if (info.Swarm?.LocalNodeState !== 'active' || !info.Swarm.ControlAvailable) {
+    throw new ConfigError(
+      `invalid configuration:\n  DOCKER_HOST: ENGINE=swarm, but ${where} is not a swarm manager (swarm state: ${info.Swarm?.LocalNodeState ?? 'unknown'})`,
+    );
   }
 }
 

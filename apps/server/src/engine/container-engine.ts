@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 
 export type LogStream = 'stdout' | 'stderr';
 
@@ -152,6 +152,31 @@ export interface UsageSample {
   blkWriteBytes: number;
 }
 
+/** What a shell into a running container runs as (see ContainerEngine.shell). */
+export interface ShellOptions {
+  /** user[:group] inside the container, e.g. '1101:1101'. */
+  user: string;
+  /** KEY=value added to the container's own environment, which the shell inherits. */
+  env: string[];
+  cols: number;
+  rows: number;
+  /** The command, e.g. ['/bin/sh']. */
+  cmd: string[];
+  /** Defaults to the container's working directory. */
+  workingDir?: string;
+}
+
+/**
+ * An interactive process on a TTY inside a container. `stream` carries raw terminal bytes both
+ * ways (a TTY has one output stream, so nothing to demultiplex) and ends when the process exits.
+ */
+export interface ShellSession {
+  stream: Duplex;
+  resize(cols: number, rows: number): Promise<void>;
+  /** Ends the process and everything it started, and closes the stream; safe to call twice. */
+  close(): Promise<void>;
+}
+
 /** A managed container found by label, for reconciliation and cleanup. */
 export interface ManagedContainer {
   id: string;
@@ -183,6 +208,11 @@ export interface ContainerEngine {
   capacity(): Promise<EngineCapacity>;
   /** null when the image is not present on the engine. */
   inspectImage(ref: string): Promise<ImageInfo | null>;
+  /**
+   * Multi-host engines: pushes an image the engine has to its registry, so every node can pull
+   * it (an uploaded `docker save` tarball lands on the manager only).
+   */
+  pushImage?(ref: string): Promise<void>;
   /** Pulls the image; rejects with the engine's message when it cannot. */
   pullImage(ref: string, onProgress?: (p: PullProgress) => void): Promise<void>;
   listImages(): Promise<ImageSummary[]>;
@@ -230,4 +260,10 @@ export interface ContainerEngine {
   /** Removes the network; succeeds when it is already gone. */
   removeNetwork(id: string): Promise<void>;
   listManagedNetworks(labelSelector: Record<string, string>): Promise<ManagedNetwork[]>;
+  /**
+   * Opens an interactive shell in a running container (the job page's terminal). Optional: an
+   * engine that cannot reach its containers' hosts (a swarm manager) leaves it out, and the
+   * terminal route says so.
+   */
+  shell?(containerId: string, opts: ShellOptions): Promise<ShellSession>;
 }

@@ -14,6 +14,11 @@ export interface ImageServiceDeps {
   verdicts: ImageCheckRepository;
   tags: ImageTagRepository;
   log: { error(obj: object, msg: string): void };
+  /**
+   * On a cluster: the registry every node pulls from. An uploaded archive's tags must name it,
+   * and what is loaded is pushed there before it is checked.
+   */
+  registry?: string;
   /** Every job's image (spec reference and the ID it ran), to count each image's jobs; none: not counted. */
   jobImages?: () => { imageId: string | null; ref: string }[];
 }
@@ -121,6 +126,15 @@ export class ImageService {
         if (!ImageRef.safeParse(t).success) {
           throw new InvalidInputError([{ path: 'body', message: `the archive names the tag "${t}", which is not an image reference` }]);
         }
+        const registry = this.d.registry;
+        if (registry && !t.startsWith(`${registry}/`)) {
+          throw new InvalidInputError([
+            {
+              path: 'body',
+              message: `the archive names the tag "${t}"; on this cluster every node pulls from ${registry}, so tag the image ${registry}/<name>:<tag> before docker save`,
+            },
+          ]);
+        }
         if (await this.mayMoveTag(actor, t, found.imageIds.get(t))) claimed.add(normalizeTag(t)!);
       }
     });
@@ -140,6 +154,22 @@ export class ImageService {
       throw new InvalidInputError([{ path: 'body', message: 'the archive held no image (is it a docker save tarball?)' }]);
     }
     const ids = new Set<string>();
+    if (this.d.registry) {
+      const push = this.d.engine.pushImage?.bind(this.d.engine);
+      if (!push) throw new Error('the engine cannot push images to the registry');
+      for (const ref of refs) {
+        try {
+          await push(ref);
+        } catch (err) {
+          throw new InvalidInputError([
+            {
+              path: 'body',
+              message: `${ref} was loaded but could not be pushed to ${this.d.registry}: ${this.reason(err, `pushing ${ref}`)}`,
+            },
+          ]);
+        }
+      }
+    }
     for (const ref of refs) {
       const r = await checkImage(ref, this.d);
       if (r.imageId) ids.add(r.imageId);

@@ -34,7 +34,12 @@ let up: Promise<void> | null = null;
 async function labReady(): Promise<boolean> {
   try {
     const { stdout } = await run('docker', ['-H', managerSocket(), 'node', 'ls', '--format', '{{.Status}} {{.Availability}}']);
-    return stdout.trim().split('\n').filter((l) => l === 'Ready Active').length === LAB_NODES;
+    return (
+      stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l === 'Ready Active').length === LAB_NODES
+    );
   } catch {
     return false;
   }

@@ -723,7 +723,7 @@ export class DockerEngine implements ContainerEngine {
  * GPUs the engine advertises as generic resources (`node-generic-resources` in daemon.json,
  * e.g. "NVIDIA-GPU=0" per device or "gpu=2" as a count).
  */
-function countGpus(resources: unknown): number {
+export function countGpus(resources: unknown): number {
   if (!Array.isArray(resources)) return 0;
   let n = 0;
   for (const r of resources) {

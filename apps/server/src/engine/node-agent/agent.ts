@@ -4,6 +4,7 @@
  *
  *   node /agent/agent.mjs <stage|scan|upload|remove|idle> [tag]
  *   node /agent/agent.mjs kill <tag>
+ *   node /agent/agent.mjs serve
  *
  * The JSON input comes on stdin; newline-delimited AgentMessages go to stdout, diagnostics to
  * stderr. The tag only marks the process's command line so that `kill <tag>` can find it: the
@@ -13,7 +14,9 @@
  * trusted: everything there is done as the job's UID (privileges dropped right after the few
  * steps that need root), and nothing is ever reached through a link the job could have planted.
  */
-import { constants, type Dirent } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { constants, readFileSync, type Dirent } from 'node:fs';
 import { lstat, mkdir, open, readdir, readFile, rm, chown, chmod, access, writeFile, type FileHandle } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -1061,6 +1064,116 @@ async function kill(tag: string | undefined): Promise<number> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// serve: the same commands over HTTP, for a multi-host engine (swarm) whose manager cannot exec
+// into other nodes' containers. Each request runs the one-command-per-process path above in a
+// child process, so the privilege handling is exactly that of a `docker exec`.
+
+const SERVE_COMMANDS = new Set(['stage', 'scan', 'upload', 'remove']);
+/** How often an aborted command's child is signalled again until it is gone. */
+const SERVE_KILL_EVERY_MS = 200;
+const SERVE_KILL_TRIES = 75;
+
+function readToken(file: string | undefined): Buffer {
+  if (!file) throw invalid("serve needs AGENT_TOKEN_FILE (the file holding the console's token)");
+  const token = readFileSync(file, 'utf8').trim();
+  if (token.length < 16) throw invalid(`the token in ${file} is missing or too short`);
+  // Compared as digests: equal lengths whatever the client sends, so the compare is constant-time.
+  return createHash('sha256').update(token).digest();
+}
+
+function authorized(header: string | undefined, want: Buffer): boolean {
+  const m = /^Bearer (.+)$/.exec(header ?? '');
+  if (!m?.[1]) return false;
+  return timingSafeEqual(createHash('sha256').update(m[1].trim()).digest(), want);
+}
+
+function serve(): void {
+  const port = Number(process.env.AGENT_PORT ?? 7731);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid(`AGENT_PORT must be a port number: ${process.env.AGENT_PORT}`);
+  const token = readToken(process.env.AGENT_TOKEN_FILE);
+  const script = process.argv[1]!;
+
+  const server = http.createServer((req, res) => {
+    const reply = (status: number, text: string): void => {
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+      res.end(`${text}\n`);
+    };
+    const url = req.url ?? '';
+    if (req.method === 'GET' && url === '/health') return reply(200, 'ok');
+    const m = /^\/run\/([a-z]+)$/.exec(url);
+    if (!m || !SERVE_COMMANDS.has(m[1]!)) return reply(404, 'not found');
+    if (req.method !== 'POST') return reply(405, 'use POST');
+    if (!authorized(req.headers.authorization, token)) return reply(401, 'unauthorized');
+    if (Number(req.headers['content-length'] ?? 0) > MAX_INPUT_BYTES)
+      return reply(413, `the input is larger than ${MAX_INPUT_BYTES} bytes`);
+
+    const command = m[1]!;
+    const tag = randomBytes(8).toString('hex');
+    const child = spawn(process.execPath, [script, command, tag], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let exited = false;
+    child.once('exit', () => {
+      exited = true;
+    });
+    child.on('error', (err) => {
+      // Not started at all. A signal it could not take (EPERM: it is the job's UID by now) is
+      // not that: `kill <tag>` below takes care of it.
+      if (child.pid === undefined) {
+        log(`${command} ${tag}: ${err.message}`);
+        exited = true;
+        res.destroy();
+      }
+    });
+    // The child may have become the job's UID, which this process (no CAP_KILL) cannot signal:
+    // `kill <tag>` takes that UID to do it, and is repeated until the child is gone.
+    const end = (): void => {
+      if (exited) return;
+      child.kill('SIGKILL');
+      let tries = 0;
+      const again = setInterval(() => {
+        if (exited) return clearInterval(again);
+        if (++tries > SERVE_KILL_TRIES) {
+          clearInterval(again);
+          return log(`${command} ${tag}: still running after ${SERVE_KILL_TRIES} attempts to end it`);
+        }
+        spawn(process.execPath, [script, 'kill', tag], { stdio: ['ignore', 'ignore', 'inherit'] }).once('error', () => undefined);
+      }, SERVE_KILL_EVERY_MS);
+      spawn(process.execPath, [script, 'kill', tag], { stdio: ['ignore', 'ignore', 'inherit'] }).once('error', () => undefined);
+    };
+    res.once('close', () => {
+      if (!res.writableFinished) end();
+    });
+    req.once('error', end);
+
+    // The exit status comes last, as a trailer: a child that died without its own error message
+    // (killed by the kernel, say) is still told apart from a clean end.
+    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', trailer: 'x-agent-exit' });
+    child.stdin.on('error', () => undefined);
+    req.pipe(child.stdin);
+    child.stdout.pipe(res, { end: false });
+    child.once('close', (code, sig) => {
+      if (res.destroyed) return;
+      res.addTrailers({ 'x-agent-exit': sig ? `signal ${sig}` : String(code) });
+      res.end();
+    });
+  });
+  // Bodies may be large and slow; a command's answer may take hours (long stagings).
+  server.requestTimeout = 0;
+  server.on('clientError', (_err, socket) => socket.destroy());
+  server.on('error', (err) => {
+    // Most likely another console's agent has the port (host network): each console needs its own.
+    log(`the node agent cannot serve on port ${port}: ${err.message}`);
+    process.exit(1);
+  });
+  server.listen(port, () => log(`the node agent serves on port ${port}`));
+  const stop = (): void => {
+    server.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const [command, tag] = process.argv.slice(2);
@@ -1068,6 +1181,8 @@ async function main(): Promise<void> {
   switch (command) {
     case 'idle':
       return idle();
+    case 'serve':
+      return serve();
     case 'kill':
       return finish(await kill(tag));
     case 'stage':
@@ -1083,7 +1198,7 @@ async function main(): Promise<void> {
       await remove(await readInput());
       break;
     default:
-      throw invalid(`unknown command ${JSON.stringify(command)}; use stage, scan, upload, remove, idle or kill`);
+      throw invalid(`unknown command ${JSON.stringify(command)}; use stage, scan, upload, remove, idle, serve or kill`);
   }
   finish(0);
 }

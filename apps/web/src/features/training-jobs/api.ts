@@ -9,6 +9,8 @@ import {
   type TrainingJob,
   type TrainingJobList,
   type TrainingJobSummary,
+  type JobMetrics,
+  type VersionComparison,
 } from '@tc/contracts';
 import { api, apiFetch, ApiRequestError, apiRequest } from '../../api/client';
 import { configKeys } from '../job-parameters/api';
@@ -250,4 +252,36 @@ export function useOutputPreview(name: string, version: string, key: string | nu
     enabled: key !== null,
     retry: false,
   });
+}
+
+/** How often a comparison refreshes while one of its versions can still change. */
+export const COMPARISON_POLL_INTERVAL_MS = 3000;
+
+export function fetchVersionComparison(name: string, versions: readonly string[], signal?: AbortSignal): Promise<VersionComparison> {
+  return api.get<VersionComparison>(`/training-jobs/${encodeURIComponent(name)}/comparison`, {
+    query: { versions: versions.join(',') },
+    signal,
+  });
+}
+
+/** "View Comparison Result" of the chosen versions (2 to 10); polls while one of them runs. */
+export function useVersionComparison(name: string, versions: readonly string[]) {
+  return useQuery({
+    queryKey: [...trainingJobKeys.all, 'comparison', name, versions.join(',')],
+    queryFn: ({ signal }) => fetchVersionComparison(name, versions, signal),
+    enabled: versions.length >= 2,
+    refetchInterval: (query) => (query.state.data?.versions.some((v) => !isTerminal(v.status)) ? COMPARISON_POLL_INTERVAL_MS : false),
+  });
+}
+
+export function fetchJobMetrics(name: string, version: string, signal?: AbortSignal): Promise<JobMetrics> {
+  return api.get<JobMetrics>(`${jobPath(name, version)}/metrics`, { signal });
+}
+
+/** The query of one version's metrics (the Metrics tab's key, so the two share a cache entry). */
+export function jobMetricsQuery(name: string, version: string) {
+  return {
+    queryKey: [...trainingJobKeys.detail(name, version), 'metrics'],
+    queryFn: ({ signal }: { signal?: AbortSignal }) => fetchJobMetrics(name, version, signal),
+  };
 }

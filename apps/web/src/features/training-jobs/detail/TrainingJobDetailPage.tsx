@@ -17,6 +17,7 @@ import { JobParameters } from './JobParameters';
 import { ResourceUsages } from './ResourceUsages';
 import { JobOutputs } from './JobOutputs';
 import { JobMetrics } from './JobMetrics';
+import { ViewComparisonButton } from './VersionComparison';
 
 /** Whose failure it was, in words (the API's failureClass). */
 const FAILURE_CLASS_WORDS: Record<FailureClass, string> = {
@@ -76,6 +77,7 @@ function JobView({ job }: { job: TrainingJob }) {
           </Title>
           <StatusBadge status={job.status} queuePosition={job.queuePosition} />
           <SelectVersion name={job.name} version={job.version} />
+          <ViewComparisonButton name={job.name} />
         </Group>
         <Group gap="sm" align="center">
           {!live && <SaveParametersButton job={job} />}
