@@ -11,7 +11,9 @@ import { startEmbeddedS3, type EmbeddedS3 } from '../src/storage/embedded/embedd
 import { createS3Client } from '../src/storage/s3-client.js';
 import { S3ObjectStore } from '../src/storage/s3-object-store.js';
 import { removeSwarmAgent } from '../src/engine/swarm/swarm-node-agent.js';
+import { buildBusyboxImage } from '../src/engine/docker/build-image.js';
 import { readObject, uploadText, waitFor } from '../test/support/console.js';
+import { TEST_LABELS, TEST_RUN, testDocker } from '../test/support/images.js';
 import { jobRequest } from '../test/support/jobs.js';
 import { apiOverHttp, apiTokenOverHttp, TEST_ADMIN } from '../test/support/accounts.js';
 import {
@@ -358,6 +360,55 @@ describe('ENGINE=swarm: jobs on a real 3-node swarm', () => {
     expect(end.events.map((e) => e.type)).toContain('recovery');
     expect(await readObject(store, 'jobs', 'out/survivor/r-1.txt')).toBe('done\n');
     expect(await leftovers(end.id)).toEqual({ services: 0, networks: 0 });
+  });
+
+  it('takes an uploaded image by pushing it to REGISTRY, and fails a missing image at the image check', { timeout: 240_000 }, async () => {
+    // Built on this machine's own engine, as a user's laptop would, and uploaded as a tarball.
+    const tag = `${LAB_REGISTRY}/tc-test/uploaded:${TEST_RUN}`;
+    const plain = `tc-test/plain-upload:${TEST_RUN}`;
+    const save = async (ref: string): Promise<Buffer> => {
+      await buildBusyboxImage(testDocker(), { tag: ref, user: '1101:1101', labels: { ...TEST_LABELS } });
+      const chunks: Buffer[] = [];
+      for await (const c of await testDocker().getImage(ref).get()) chunks.push(c as Buffer);
+      await testDocker().getImage(ref).remove();
+      return Buffer.concat(chunks);
+    };
+    const upload = (tar: Buffer) =>
+      fetch(`${base}/api/v1/images/load`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-tar' },
+        body: new Uint8Array(tar),
+      });
+
+    const refused = await upload(await save(plain));
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain(`tag the image ${LAB_REGISTRY}/`);
+
+    const loaded = await upload(await save(tag));
+    expect(loaded.status, await loaded.clone().text()).toBe(200);
+    expect(((await loaded.json()) as { refs: string[] }).refs).toEqual([tag]);
+    // Two ranks: at least one lands on a node other than the manager, which pulls from the registry.
+    const job = await api<TrainingJob>(
+      'POST',
+      '/api/v1/training-jobs',
+      jobRequest('uploaded', tag, 'echo "rank $RANK ran"', { resources: { pool: 'public', type: 'CPU', flavor: 'cpu.small', nodes: 2 } }),
+    );
+    const end = await untilStatus(job, ENDED);
+    expect(end.status, end.reason ?? '').toBe('Successful');
+    expect(await logTexts(end, 1)).toContain('rank 1 ran');
+
+    const missing = await api<TrainingJob>(
+      'POST',
+      '/api/v1/training-jobs',
+      jobRequest('missing', `${LAB_REGISTRY}/tc-test/absent:${TEST_RUN}`, 'echo never', {
+        resources: { pool: 'public', type: 'CPU', flavor: 'cpu.small', nodes: 2 },
+      }),
+    );
+    const failed = await untilStatus(missing, ENDED);
+    expect(failed.status).toBe('Running failed');
+    expect(failed.reason).toMatch(/^image check failed: .*could not be pulled from its registry, so no node could run it/);
+    expect(failed.nodes.every((n) => n.state !== 'running' && n.exitCode === null)).toBe(true);
+    expect(await leftovers(failed.id)).toEqual({ services: 0, networks: 0 });
   });
 
   it(
