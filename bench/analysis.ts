@@ -86,4 +86,17 @@ and pushing lines to the page (server-sent events) instead of polling would take
 would be within ~0.5 s of \`docker logs -f\`, not within 0.5 s of the stamp. At rates a training job prints
 (thousands of lines a second) the lag is at most the 100 ms batch timer plus the poll interval; a line after a
 quiet spell is written at once.`,
+
+  swarm: `**What limits it (met: 1.33× in the run of 2026-12-01 21:30Z, 2,375 against 1,785 ms; 1.43× at 21:27Z).**
+The console's extra ~600–700 ms, from the median offsets of the two runs: the first service is created 207–266 ms
+after the POST (the submit, the scheduler, the image check through the manager at ~55 ms, then one \`stage\`
+call per node making the work folders, since a swarm refuses a bind source that does not exist yet, and the
+job's overlay), where the baseline's is within ~10 ms of its first call (its network create); the services'
+tasks take 1,660–1,950 ms from creation to the last one running against 1,480–1,690 ms for the baseline's (they
+carry a bind mount, log options and env, and start while the node agents stage); and the job turns Running
+200–390 ms after the last task's running stamp, because SwarmEngine.start reads the task's state once a second
+(pollMs 1000). Staging (done at 550–640 ms) is off the critical path. **What would lift it** (apps/server, not
+changed here): poll the task every 100–200 ms while a service starts, or follow the manager's task events
+(~200–300 ms); make the work folders in the agent's answer to the first staging command instead of a separate
+\`stage\` call before the services (~100 ms)`,
 };

@@ -43,7 +43,7 @@ export function renderReport(r: ReportInput): string {
     'so absolute numbers move between runs; the ratios are what the goals are about.',
     '',
     'Options: `npm run bench -- --quick` (fewer repetitions), `npm run bench -- <name> …` (only those benchmarks:',
-    'first-log, stage-big, stage-small, upload, logs, job-list, peak-rss, spa-size; the report then holds only them),',
+    'first-log, stage-big, stage-small, upload, logs, job-list, peak-rss, spa-size, swarm; the report then holds only them),',
     '`npm run bench -- --render [results.json]` (re-render this file from the results a run saved in the temp dir).',
     '',
   );

@@ -12,6 +12,7 @@ import { peakRss } from './peak-rss.js';
 import { renderReport, type ReportInput } from './report.js';
 import { spaSize } from './spa-size.js';
 import { staging } from './staging.js';
+import { swarm } from './swarm.js';
 import { upload } from './upload.js';
 
 /**
@@ -28,6 +29,7 @@ const BENCHES: Record<string, (env: BenchEnv) => Promise<Row[]>> = {
   'job-list': jobList,
   'peak-rss': peakRss,
   'spa-size': spaSize,
+  swarm,
 };
 
 const REPORT = fileURLToPath(new URL('../docs/BENCHMARKS.md', import.meta.url));

@@ -29,7 +29,7 @@ export const ENDED: readonly JobStatus[] = ['Successful', 'Running failed', 'Sto
 
 let nextPort = 24000 + Math.floor(Math.random() * 4000);
 
-export async function startServer(o: { dataDir: string; s3: EmbeddedS3 }): Promise<BenchServer> {
+export async function startServer(o: { dataDir: string; s3: EmbeddedS3; env?: NodeJS.ProcessEnv }): Promise<BenchServer> {
   const port = nextPort++;
   const base = `http://127.0.0.1:${port}`;
   const proc = spawn(process.execPath, ['--import', TSX, MAIN], {
@@ -47,6 +47,7 @@ export async function startServer(o: { dataDir: string; s3: EmbeddedS3 }): Promi
       ADMIN_PASSWORD: BENCH_ADMIN_PASSWORD,
       // The SDK's notice that its 2027 releases need Node 22, once per process, is noise here.
       NODE_NO_WARNINGS: '1',
+      ...o.env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
