@@ -1,6 +1,6 @@
 import { defineConfig } from '@playwright/test';
 import { ADMIN, AUTH_FILE } from './e2e/auth';
-import { ARREARS, MAIN, urlOf } from './e2e/servers';
+import { ARREARS, BUDGETED, MAIN, urlOf } from './e2e/servers';
 
 // End-to-end tests run in Debian's Chromium (`apt-get install -y chromium`): Playwright's own
 // browser download is not available here. Video needs a bundled ffmpeg, so it stays off;
@@ -78,5 +78,7 @@ export default defineConfig({
     consoleServer(MAIN, { BUDGET_CORE_HOURS: '', WEBHOOK_ALLOW_HOSTS: '127.0.0.1' }),
     // A budget of 0 core-hours: in arrears from the start (budget.spec.ts, "account in arrears").
     consoleServer(ARREARS, { BUDGET_CORE_HOURS: '0' }),
+    // A budget of 1 core-hour, in credit: a job whose estimate exceeds it is refused (wizard-cost.spec.ts).
+    consoleServer(BUDGETED, { BUDGET_CORE_HOURS: '1' }),
   ],
 });

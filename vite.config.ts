@@ -6,5 +6,6 @@ export default defineConfig({
   root: 'apps/web',
   plugins: [react()],
   build: { outDir: 'dist', emptyOutDir: true },
-  server: { proxy: { '/api': 'http://127.0.0.1:8080' } },
+  // ws: the job terminal is a WebSocket under /api.
+  server: { proxy: { '/api': { target: 'http://127.0.0.1:8080', ws: true } } },
 });

@@ -11,4 +11,10 @@ export const MAIN = { port: 18080, s3Port: 19000, dataDir: '.tmp/e2e-data' } as 
  */
 export const ARREARS = { port: 18081, s3Port: 19001, dataDir: '.tmp/e2e-data-arrears' } as const;
 
+/**
+ * A third console with a budget of 1 core-hour, in credit: the wizard's cost estimate is checked
+ * against its balance (wizard-cost.spec.ts, which signs in there itself).
+ */
+export const BUDGETED = { port: 18082, s3Port: 19002, dataDir: '.tmp/e2e-data-budgeted' } as const;
+
 export const urlOf = (s: { port: number }): string => `http://127.0.0.1:${s.port}`;

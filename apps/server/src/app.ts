@@ -60,6 +60,8 @@ import { UsageRepository } from './usage/usage-repository.js';
 import { UsageSampler } from './usage/usage-sampler.js';
 import { UsageService } from './usage/usage-service.js';
 import { usageRoutes } from './http/usage.js';
+import { terminalRoutes } from './http/terminal.js';
+import { TerminalSessions } from './terminal/terminal-sessions.js';
 
 export interface AppDeps {
   db: Db;
@@ -84,6 +86,9 @@ declare module 'fastify' {
     accounts: AccountService;
   }
 }
+
+/** Shells one user may have open into job nodes at once. */
+const TERMINALS_PER_USER = 5;
 
 const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
@@ -129,6 +134,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     store: deps.store,
     pools,
     stopGraceSeconds: config.stopGraceSeconds,
+    retryBackoffSeconds: config.retryBackoffSeconds,
+    checkpointUploadSeconds: config.checkpointUploadSeconds,
     logMaxBytesPerNode: config.logMaxBytesPerNode,
     consoleId: id,
     extraLabels: deps.containerLabels,
@@ -161,6 +168,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const budget = new BudgetService({
     usage: new BudgetRepository(deps.db),
     flavor: (pool, flavor) => pools.flavor(pool, flavor),
+    place: (resources) => pools.place(resources),
     ...config.budget,
     log: app.log,
   });
@@ -200,6 +208,15 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
   const parameterSets = new ParameterSetService({ configs: parameterSetRepo, createJob: (actor, req) => service.create(actor, req) });
   const audit = new AuditRepository(deps.db);
+  const terminals = new TerminalSessions({
+    jobs,
+    engine: deps.engine,
+    audit,
+    idleMs: config.terminalIdleMinutes * 60_000,
+    perUser: TERMINALS_PER_USER,
+    log: app.log,
+  });
+  jobs.onTransition((t) => terminals.onTransition(t));
   const accounts = new AccountService({
     accounts: new AccountRepository(deps.db),
     audit,
@@ -236,6 +253,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       await api.register(trainingJobMetricRoutes(metrics));
       await api.register(trainingJobComparisonRoutes(new VersionComparisonService({ jobs: service, metrics })));
       await api.register(usageRoutes(new UsageService(jobs, usage)));
+      await api.register(terminalRoutes(terminals, config.publicUrl));
       await api.register(trainingJobConfigRoutes(parameterSets));
       await api.register(notificationTopicRoutes(notifications));
       await api.register(storageBrowseRoutes(deps.store));

@@ -107,6 +107,10 @@ const EnvConfig = z.object({
   PUBLIC_URL: z.url().optional(),
   CONFIG_FILE: z.string().optional(),
   STOP_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+  // The wait before a job's first automatic retry; it doubles with each attempt (at most 10 minutes).
+  RETRY_BACKOFF_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
+  // How often a running job's /home/work/checkpoints/ is uploaded to its Checkpoint Path (changed files only).
+  CHECKPOINT_UPLOAD_SECONDS: z.coerce.number().int().min(1).max(86400).default(300),
   USAGE_SAMPLE_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
   // A job terminal without input for this long is closed (http/terminal.ts).
   TERMINAL_IDLE_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
@@ -226,6 +230,10 @@ export interface Config {
   publicUrl: string;
   pools: PoolConfig[];
   stopGraceSeconds: number;
+  /** The wait before a job's first automatic retry (engine/retry-policy.ts). */
+  retryBackoffSeconds: number;
+  /** How often checkpoints are uploaded while a job runs. */
+  checkpointUploadSeconds: number;
   /** How often the running nodes' resource usage is read from the engine (usage/usage-sampler.ts). */
   usageSampleSeconds: number;
   /** A job terminal without input for this long is closed. */
@@ -317,6 +325,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
     pools,
     stopGraceSeconds: e.STOP_GRACE_SECONDS,
+    retryBackoffSeconds: e.RETRY_BACKOFF_SECONDS,
+    checkpointUploadSeconds: e.CHECKPOINT_UPLOAD_SECONDS,
     usageSampleSeconds: e.USAGE_SAMPLE_SECONDS,
     terminalIdleMinutes: e.TERMINAL_IDLE_MINUTES,
     logMaxBytesPerNode: e.LOG_MAX_BYTES_PER_NODE,

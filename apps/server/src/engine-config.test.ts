@@ -19,7 +19,13 @@ describe('ENGINE configuration', () => {
     [{ ENGINE: 'swarm', REGISTRY: 'http://registry.lab', EMBEDDED_S3_HOST: '10.0.0.5' }, 'REGISTRY'],
     [{ ENGINE: 'swarm', REGISTRY: 'registry.lab:5000' }, 'EMBEDDED_S3_HOST'],
     [
-      { ENGINE: 'swarm', REGISTRY: 'registry.lab:5000', S3_ENDPOINT: 'http://127.0.0.1:9000', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's' },
+      {
+        ENGINE: 'swarm',
+        REGISTRY: 'registry.lab:5000',
+        S3_ENDPOINT: 'http://127.0.0.1:9000',
+        S3_ACCESS_KEY_ID: 'k',
+        S3_SECRET_ACCESS_KEY: 's',
+      },
       'S3_ENDPOINT',
     ],
   ])('refuses %j with a message naming %s', (env, name) => {

@@ -218,10 +218,14 @@ describe('SwarmEngine on the 3-node lab', () => {
   it('connects ranks on three nodes through one internal overlay by name, and nothing else', async () => {
     const net = await engine.createNetwork(`tc-test-sw-${TEST_RUN}-net`, MINE, true);
     expect((await engine.listManagedNetworks(MINE)).map((n) => n.id)).toContain(net);
-    const rank0 = spec('echo pong | nc -l -p 5000; echo served', 'swlab-node1', { networkMode: net, networkAliases: ['rank-0'] });
+    // Bounded on both sides: a peer that never gets through fails the test instead of hanging it.
+    const rank0 = spec('echo pong | timeout 120 nc -l -p 5000 && echo served', 'swlab-node1', {
+      networkMode: net,
+      networkAliases: ['rank-0'],
+    });
     const rank1 = spec('sleep 1; echo idle', 'swlab-node2', { networkMode: net, networkAliases: ['rank-1'] });
     const rank2 = spec(
-      'for i in $(seq 1 20); do nc -w 3 rank-0 5000 </dev/null && break; sleep 1; done; ' +
+      'for i in $(seq 1 60); do nc -w 3 rank-0 5000 </dev/null && break; sleep 1; done; ' +
         `if nc -w 3 ${LAB_HOST_ADDR} 5000 </dev/null; then echo outside-reached; else echo outside-unreachable; fi`,
       'swlab-node3',
       { networkMode: net, networkAliases: ['rank-2'] },

@@ -241,7 +241,11 @@ const MESH = [
 
 describe('ENGINE=swarm: jobs on a real 3-node swarm', () => {
   it('runs a 3-node job with its ranks on 3 different hosts that reach each other by name', { timeout: 240_000 }, async () => {
-    const body = jobRequest('mesh', image, MESH, { resources: { pool: 'public', type: 'CPU', flavor: 'cpu.small', nodes: 3 } });
+    const body = jobRequest('mesh', image, MESH, {
+      resources: { pool: 'public', type: 'CPU', flavor: 'cpu.small', nodes: 3 },
+      // A rank that never hears from a peer would otherwise wait for ever.
+      maxRuntimeMinutes: 3,
+    });
     // node3 serves team-a only: the public pool has nodes 1 and 2, so 3 ranks could never be placed.
     const refused = await fetch(`${base}/api/v1/training-jobs`, {
       method: 'POST',

@@ -21,6 +21,7 @@ import { configFile, removeLogin, saveLogin } from './config.js';
 import { completionScript } from './completion.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
 import { assertNode, followToEnd, jobPath, printLog, type JobRef } from './follow.js';
+import { execInNode } from './exec.js';
 import { colorsFor, formatBytes, formatDuration, formatTime, processIo, statusColor, table, type Io } from './io.js';
 import { checkJobFile, checkSpec, EXAMPLE_JOB_FILE, formatProblems, type CheckedJob } from './job-file.js';
 
@@ -421,6 +422,24 @@ Examples:
         }),
       ),
     ['trainctl logs linreg', 'trainctl logs linreg/V003 --node 1 -f'],
+  );
+
+  examples(
+    program
+      .command('exec')
+      .argument('<job>', 'NAME/VERSION, or NAME for its latest version')
+      .argument('[cmd...]', 'a command to run instead of a shell (after --)')
+      .option('--node <index>', 'node index of a distributed job', '0')
+      .description("a shell (or a command) in a running node, as UID 1101 with the node's environment; exits with its exit code")
+      .action(
+        act(async (ref: string, cmd: string[], opts: { node: string }, command: Command) => {
+          const conn = resolveConnection(command.optsWithGlobals<GlobalOpts>(), io.env);
+          const job = await resolveRef(new Api(conn), ref);
+          // The remote command's status, as `docker exec` returns it (the console's own codes are for refusals).
+          return (await execInNode(conn, job, assertNode(opts.node), cmd, io)) as ExitCode;
+        }),
+      ),
+    ['trainctl exec linreg', 'trainctl exec linreg/V002 --node 1 -- nvidia-smi', "trainctl exec linreg -- sh -c 'ls outputs'"],
   );
 
   examples(

@@ -48,3 +48,37 @@ export type BudgetJobsQuery = z.infer<typeof BudgetJobsQuery>;
 /** Every job that has run, newest start first. */
 export const JobConsumptionList = z.object({ items: z.array(JobConsumption), total: z.int().min(0), asOf: Timestamp });
 export type JobConsumptionList = z.infer<typeof JobConsumptionList>;
+
+/**
+ * The most a job can consume, in core-hours, as the budget meters it: nodes × (vCPUs + GPUs × the
+ * GPU-hour weight) × its max running time. null without a max running time: it could run forever.
+ */
+export function estimateCoreHours(job: {
+  vcpus: number;
+  gpus: number;
+  nodes: number;
+  maxRuntimeMinutes?: number | null;
+  gpuHourWeight: number;
+}): number | null {
+  if (job.maxRuntimeMinutes === undefined || job.maxRuntimeMinutes === null) return null;
+  return job.nodes * (job.vcpus + job.gpus * job.gpuHourWeight) * (job.maxRuntimeMinutes / 60);
+}
+
+/** Core-hours for people: at most 4 significant digits, no float noise. */
+export function formatCoreHours(n: number): string {
+  return String(+n.toPrecision(4));
+}
+
+/**
+ * Why a job is refused before it is created when the balance cannot cover its estimate, or null.
+ * One rule for the wizard (Submit is blocked) and the server (a 400 on `maxRuntimeMinutes`). No
+ * limit (balance null) or no estimate (no max running time) refuses nothing here; a balance at or
+ * below 0 is the arrears rule's (402).
+ */
+export function budgetShortfall(estimate: number | null, balance: number | null): string | null {
+  if (estimate === null || balance === null || balance <= 0 || estimate <= balance) return null;
+  return (
+    `the job may use up to ${formatCoreHours(estimate)} core-hours but the budget's balance is ${formatCoreHours(balance)}; ` +
+    'shorten the max running time or choose fewer nodes or a smaller flavor'
+  );
+}

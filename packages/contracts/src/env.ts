@@ -14,6 +14,8 @@ export const RESERVED_ENV_NAMES = [
   'RANK',
   'MA_JOB_NAME',
   'MA_JOB_VERSION',
+  'MA_CHECKPOINT_DIR',
+  'CHECKPOINT_URL',
 ] as const;
 
 /** One `BATCH_CUSTOM<i>_HOSTS` per node, so the reserved set is open-ended. */

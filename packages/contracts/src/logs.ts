@@ -30,6 +30,8 @@ export const LogsQuery = z.object({
   node: z.coerce.number().int().min(0).default(0),
   cursor: z.string().max(64).optional(),
   limit: z.coerce.number().int().min(1).max(5000).default(1000),
+  /** Which attempt's lines (see TrainingJob.attempts); absent: the latest attempt's. */
+  attempt: z.coerce.number().int().min(1).optional(),
 });
 export type LogsQuery = z.infer<typeof LogsQuery>;
 

@@ -172,6 +172,10 @@ export const NotificationMessage = z.object({
     createdAt: Timestamp,
     startedAt: Timestamp.nullable(),
     endedAt: Timestamp.nullable(),
+    /** Which attempt of the job this is about (1 for the first run; more after automatic retries). */
+    attempt: z.int().min(1).optional(),
+    /** How many attempts its retry policy allows in all (1 without one). */
+    maxAttempts: z.int().min(1).optional(),
     /** The job's page in the console, from PUBLIC_URL. */
     url: z.string(),
   }),

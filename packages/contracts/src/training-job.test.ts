@@ -462,3 +462,47 @@ describe('TrainingJob', () => {
     expect(TrainingJobList.safeParse({ items: [{ ...item, queuePosition: 0 }], total: 1 }).success).toBe(false);
   });
 });
+
+describe('retry policy', () => {
+  it('accepts 0 to 3 retries, with or without classes', () => {
+    expect(errorsOf({ retry: { maxAttempts: 0 } })).toEqual([]);
+    expect(errorsOf({ retry: { maxAttempts: 3, on: ['platform', 'user', 'resources', 'max-runtime'] } })).toEqual([]);
+  });
+  it('refuses a count outside 0–3 on maxAttempts', () => {
+    expect(errorsOf({ retry: { maxAttempts: 4 } })).toEqual([{ path: 'retry.maxAttempts', message: 'Automatic Retry must be at most 3' }]);
+    expect(errorsOf({ retry: { maxAttempts: -1 } })).toEqual([
+      { path: 'retry.maxAttempts', message: 'Automatic Retry must be at least 0' },
+    ]);
+    expect(pathsOf({ retry: { maxAttempts: 1.5 } })).toEqual(['retry.maxAttempts']);
+    expect(pathsOf({ retry: {} })).toEqual(['retry.maxAttempts']);
+  });
+  it('refuses classes outside the failure classes, a stop, and repeats', () => {
+    expect(pathsOf({ retry: { maxAttempts: 1, on: ['network'] } })).toEqual(['retry.on.0']);
+    expect(errorsOf({ retry: { maxAttempts: 1, on: ['stopped'] } })[0]!.message).toMatch(/stopped run is never retried/);
+    expect(errorsOf({ retry: { maxAttempts: 1, on: ['user', 'user'] } })).toEqual([
+      { path: 'retry.on', message: 'each retry class may be chosen once' },
+    ]);
+  });
+  it('names the section when it is not an object', () => {
+    expect(errorsOf({ retry: 2 })).toEqual([{ path: 'retry', message: 'Automatic Retry must be an object' }]);
+  });
+});
+
+describe('checkpoint path', () => {
+  it('accepts an object path outside the data path', () => {
+    expect(errorsOf({ checkpointPath: 'obs://demo/ckpt/' })).toEqual([]);
+  });
+  it('refuses one that is not an object path, on the field', () => {
+    expect(pathsOf({ checkpointPath: '/home/work/checkpoints' })).toEqual(['checkpointPath']);
+  });
+  it('refuses the data path itself or a folder inside it, on the field', () => {
+    for (const checkpointPath of ['obs://demo/data/', 's3://demo/data/ckpt/']) {
+      expect(errorsOf({ checkpointPath })).toEqual([
+        { path: 'checkpointPath', message: 'Checkpoint Path must not be the data path or inside it' },
+      ]);
+    }
+  });
+  it('is not checked against a dataset source', () => {
+    expect(errorsOf({ checkpointPath: 'obs://demo/data/ckpt/', data: { source: 'dataset', datasetId: 'd', version: 'V001' } })).toEqual([]);
+  });
+});

@@ -160,6 +160,48 @@ export const StallWatchdog = z.object(
 );
 export type StallWatchdog = z.infer<typeof StallWatchdog>;
 
+/**
+ * Why a run ended without success, as a class: `platform` (image pull, staging or upload,
+ * engine error, container removed, console-side error), `resources` (killed for exceeding the
+ * flavor's memory), `user` (the boot command failed, or its image or data did not pass),
+ * `stopped` (a user stopped it), `max-runtime`.
+ */
+export const FAILURE_CLASSES = ['platform', 'resources', 'user', 'stopped', 'max-runtime'] as const;
+export const FailureClass = z.enum(FAILURE_CLASSES, { error: `Failure class must be one of: ${FAILURE_CLASSES.join(', ')}` });
+export type FailureClass = z.infer<typeof FailureClass>;
+
+/** The most retries a job may ask for: with the first run, four attempts. */
+export const MAX_RETRIES = 3;
+/** A stop ends all retrying, so `stopped` is not a class a run can be retried for. */
+export const RETRYABLE_FAILURE_CLASSES = ['platform', 'resources', 'user', 'max-runtime'] as const satisfies readonly FailureClass[];
+/** What a policy without `on` retries: the platform's failures only (a lost host, a removed container). */
+export const DEFAULT_RETRY_ON: readonly FailureClass[] = ['platform'];
+
+/**
+ * Automatic retry: a failed run whose class is in `on` (default: platform only) runs again as
+ * a new attempt of the same version, after a backoff, through the queue. `maxAttempts` counts
+ * the retries (0–3), so a job runs at most maxAttempts + 1 times.
+ */
+export const RetryPolicy = z.object(
+  {
+    maxAttempts: z
+      .int({ error: 'Automatic Retry must be a whole number of retries' })
+      .min(0, { error: 'Automatic Retry must be at least 0' })
+      .max(MAX_RETRIES, { error: `Automatic Retry must be at most ${MAX_RETRIES}` }),
+    on: z
+      .array(
+        z.enum(RETRYABLE_FAILURE_CLASSES, {
+          error: `Retry classes must be among: ${RETRYABLE_FAILURE_CLASSES.join(', ')} (a stopped run is never retried)`,
+        }),
+      )
+      .max(RETRYABLE_FAILURE_CLASSES.length, { error: 'each retry class may be chosen once' })
+      .refine((on) => new Set(on).size === on.length, { error: 'each retry class may be chosen once' })
+      .optional(),
+  },
+  section('Automatic Retry'),
+);
+export type RetryPolicy = z.infer<typeof RetryPolicy>;
+
 /** `topic: ''` means "no notification", so a form can keep the section's values while it is switched off. */
 export const Notification = z
   .object(
@@ -211,11 +253,18 @@ export const TrainingJobSpec = z.object(
     algorithm: Algorithm,
     data: DataSource,
     trainOutput: ObjectPath,
+    /**
+     * Where the job's checkpoints are kept: /home/work/checkpoints/ is uploaded there while the
+     * job runs (changed files only) and restored from it before the boot command starts, for a
+     * retry and for a new version that keeps the path. Not the data path nor inside it.
+     */
+    checkpointPath: ObjectPath.optional(),
     env: EnvVarList.optional(),
     logPath: ObjectPath.optional(),
     resources: Resources.optional(),
     maxRuntimeMinutes: MaxRuntimeMinutes.optional(),
     stallWatchdog: StallWatchdog.optional(),
+    retry: RetryPolicy.optional(),
     notification: Notification.optional(),
     /** Metrics read from the log by regular expression (name + one capture group), as SageMaker's metric definitions. */
     metrics: MetricDefinitions.optional(),
@@ -226,6 +275,7 @@ export const TrainingJobSpec = z.object(
 export type TrainingJobSpec = z.infer<typeof TrainingJobSpec>;
 
 export const TRAIN_OUTPUT_INSIDE_DATA_MESSAGE = 'Training Output Path must not be the data path or inside it';
+export const CHECKPOINT_INSIDE_DATA_MESSAGE = 'Checkpoint Path must not be the data path or inside it';
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;
@@ -238,6 +288,7 @@ function isObjectPath(v: unknown): v is string {
 /** What the output-outside-data rule needs of a schema's value. */
 interface OutputAndData {
   trainOutput: string;
+  checkpointPath?: string;
   data: { source: 'path'; path: string } | { source: 'dataset' };
 }
 
@@ -248,7 +299,7 @@ interface OutputAndData {
  * sets, so the rule is written once.
  */
 export function withOutputOutsideData<T extends z.ZodType<OutputAndData>>(schema: T): T {
-  return schema.superRefine(
+  return withCheckpointOutsideData(schema).superRefine(
     (req, ctx) => {
       if (req.data.source === 'path' && isSameOrInside(req.trainOutput, req.data.path)) {
         ctx.addIssue({ code: 'custom', path: ['trainOutput'], message: TRAIN_OUTPUT_INSIDE_DATA_MESSAGE });
@@ -258,6 +309,25 @@ export function withOutputOutsideData<T extends z.ZodType<OutputAndData>>(schema
       when: ({ value }) =>
         isRecord(value) &&
         isObjectPath(value.trainOutput) &&
+        isRecord(value.data) &&
+        value.data.source === 'path' &&
+        isObjectPath(value.data.path),
+    },
+  );
+}
+
+/** Checkpoints are restored into the container; inside the data directory they would be staged as data too. */
+function withCheckpointOutsideData<T extends z.ZodType<OutputAndData>>(schema: T): T {
+  return schema.superRefine(
+    (req, ctx) => {
+      if (req.data.source === 'path' && req.checkpointPath && isSameOrInside(req.checkpointPath, req.data.path)) {
+        ctx.addIssue({ code: 'custom', path: ['checkpointPath'], message: CHECKPOINT_INSIDE_DATA_MESSAGE });
+      }
+    },
+    {
+      when: ({ value }) =>
+        isRecord(value) &&
+        isObjectPath(value.checkpointPath) &&
         isRecord(value.data) &&
         value.data.source === 'path' &&
         isObjectPath(value.data.path),
@@ -311,18 +381,10 @@ export const JobEvent = z.object({
   at: Timestamp,
   type: z.string(),
   message: z.string(),
+  /** The attempt it happened in (1 unless the job was retried). */
+  attempt: z.int().min(1).optional(),
 });
 export type JobEvent = z.infer<typeof JobEvent>;
-
-/**
- * Why a run ended without success, as a class: `platform` (image pull, staging or upload,
- * engine error, container removed, console-side error), `resources` (killed for exceeding the
- * flavor's memory), `user` (the boot command failed, or its image or data did not pass),
- * `stopped` (a user stopped it), `max-runtime`.
- */
-export const FAILURE_CLASSES = ['platform', 'resources', 'user', 'stopped', 'max-runtime'] as const;
-export const FailureClass = z.enum(FAILURE_CLASSES, { error: `Failure class must be one of: ${FAILURE_CLASSES.join(', ')}` });
-export type FailureClass = z.infer<typeof FailureClass>;
 
 /** Why a queued job has not started: its place, what is short, the jobs ahead, an estimate. */
 export const JobWaiting = z.object({
@@ -349,6 +411,19 @@ export const JobWaiting = z.object({
 });
 export type JobWaiting = z.infer<typeof JobWaiting>;
 
+/** One run of a job: the first, or a retry. Its logs are read with the logs API's `attempt`. */
+export const JobAttempt = z.object({
+  attempt: z.int().min(1),
+  /** When it left the queue (initialization began). */
+  startedAt: Timestamp,
+  endedAt: Timestamp.nullable(),
+  /** The job's status as this attempt ended (Running failed for one that was retried); while it runs, the job's. */
+  status: JobStatus,
+  reason: z.string().nullable(),
+  failureClass: FailureClass.nullable(),
+});
+export type JobAttempt = z.infer<typeof JobAttempt>;
+
 export const TrainingJob = z.object({
   id: z.string(),
   name: JobName,
@@ -374,6 +449,13 @@ export const TrainingJob = z.object({
   createdAt: Timestamp,
   startedAt: Timestamp.nullable(),
   endedAt: Timestamp.nullable(),
+  /** The attempt that runs, or ran last (1 for the first run); a retry is the next attempt. */
+  attempt: z.int().min(1).optional(),
+  /** How many attempts the job may have: its retry policy's maxAttempts + 1. */
+  maxAttempts: z.int().min(1).optional(),
+  attempts: z.array(JobAttempt).optional(),
+  /** A retry back in the queue waits out its backoff: it does not start before this. */
+  retryAt: Timestamp.nullable().optional(),
   nodes: z.array(JobNode),
   events: z.array(JobEvent),
 });
@@ -394,6 +476,9 @@ export const TrainingJobSummary = z.object({
   createdAt: Timestamp,
   startedAt: Timestamp.nullable(),
   endedAt: Timestamp.nullable(),
+  /** The attempt that runs or ran last; present once a job has a retry policy. */
+  attempt: z.int().min(1).optional(),
+  maxAttempts: z.int().min(1).optional(),
   /** How many versions the job name has (that the caller may see); only in a `latest=true` list. */
   versionCount: z.int().min(1).optional(),
 });

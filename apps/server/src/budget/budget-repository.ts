@@ -6,6 +6,8 @@ import { formatVersion } from '../jobs/version.js';
 export interface UsageRun {
   jobId: number;
   jobCreatedAt: string;
+  /** Each attempt of a retried job is a run of its own; 1 when absent. */
+  attempt?: number;
   name: string;
   versionNum: number;
   poolId: string;
@@ -21,6 +23,7 @@ export interface UsageRun {
 export interface UnrecordedRun {
   jobId: number;
   jobCreatedAt: string;
+  attempt: number;
   name: string;
   versionNum: number;
   poolId: string;
@@ -97,21 +100,21 @@ export class BudgetRepository {
   record(u: UsageRun): void {
     this.db
       .prepare(
-        `INSERT INTO job_usage (job_id, job_created_at, name, version_num, pool_id, flavor_id, vcpus, gpus, nodes, started_at, ended_at)
-         VALUES (@jobId, @jobCreatedAt, @name, @versionNum, @poolId, @flavorId, @vcpus, @gpus, @nodes, @startedAt, @endedAt)
-         ON CONFLICT (job_id, job_created_at) DO UPDATE SET ended_at = COALESCE(job_usage.ended_at, excluded.ended_at)`,
+        `INSERT INTO job_usage (job_id, job_created_at, attempt, name, version_num, pool_id, flavor_id, vcpus, gpus, nodes, started_at, ended_at)
+         VALUES (@jobId, @jobCreatedAt, @attempt, @name, @versionNum, @poolId, @flavorId, @vcpus, @gpus, @nodes, @startedAt, @endedAt)
+         ON CONFLICT (job_id, job_created_at, attempt) DO UPDATE SET ended_at = COALESCE(job_usage.ended_at, excluded.ended_at)`,
       )
-      .run(u);
+      .run({ ...u, attempt: u.attempt ?? 1 });
   }
 
   unrecorded(): UnrecordedRun[] {
     return this.db
       .prepare<[], UnrecordedRun>(
-        `SELECT j.id AS jobId, j.created_at AS jobCreatedAt, j.name, j.version_num AS versionNum, j.pool_id AS poolId,
+        `SELECT j.id AS jobId, j.created_at AS jobCreatedAt, j.attempt, j.name, j.version_num AS versionNum, j.pool_id AS poolId,
                 j.flavor_id AS flavorId, j.node_count AS nodes, j.started_at AS startedAt, j.ended_at AS endedAt
          FROM jobs j
          WHERE j.started_at IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM job_usage u WHERE u.job_id = j.id AND u.job_created_at = j.created_at)`,
+           AND NOT EXISTS (SELECT 1 FROM job_usage u WHERE u.job_id = j.id AND u.job_created_at = j.created_at AND u.attempt = j.attempt)`,
       )
       .all();
   }

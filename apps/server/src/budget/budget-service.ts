@@ -1,14 +1,25 @@
-import { isTerminal, type Budget, type BudgetJobsQuery, type Flavor, type JobConsumptionList } from '@tc/contracts';
+import {
+  budgetShortfall,
+  estimateCoreHours,
+  isTerminal,
+  type Budget,
+  type BudgetJobsQuery,
+  type CreateTrainingJobRequest,
+  type Flavor,
+  type JobConsumptionList,
+} from '@tc/contracts';
 import type { BudgetRepository, MeteredRun } from './budget-repository.js';
 import type { JobTransition } from '../jobs/job-repository.js';
 import type { JobRecord } from '../jobs/job.js';
 import { parseVersion } from '../jobs/version.js';
-import { PaymentRequiredError } from '../errors.js';
+import { InvalidInputError, PaymentRequiredError } from '../errors.js';
 
 export interface BudgetServiceDeps {
   usage: BudgetRepository;
   /** The flavor a job was placed with (ResourcePools.flavor). */
   flavor: (poolId: string, flavorId: string) => Flavor | undefined;
+  /** Where a new job would go (ResourcePools.place): its flavor and nodes, for the estimate at create. */
+  place?: (resources: CreateTrainingJobRequest['resources']) => { flavor: Flavor; nodes: number };
   /** null: unlimited. */
   limitCoreHours: number | null;
   gpuHourWeight: number;
@@ -34,7 +45,9 @@ export class BudgetService {
   }
 
   /** Records a run when its job starts and its end when it ends (JobRepository.onTransition). */
-  onTransition({ job, to }: JobTransition): void {
+  onTransition({ job, to, retried }: JobTransition): void {
+    // A failed attempt going back to the queue ends its run; the next attempt is metered anew.
+    if (retried?.startedAt) this.record({ ...job, attempt: retried.attempt, startedAt: retried.startedAt }, retried.endedAt);
     if (!job.startedAt) return;
     if (to === 'Running' || isTerminal(to)) this.record(job);
   }
@@ -75,21 +88,42 @@ export class BudgetService {
     return { items: items.map(view), total, asOf };
   }
 
-  /** A create hook: refuses a new job while the account is in arrears. */
-  check(): void {
+  /**
+   * A create hook: refuses a new job while the account is in arrears (402), and one whose
+   * estimate (max running time × its resources) the balance cannot cover (400 on maxRuntimeMinutes).
+   */
+  check(req?: CreateTrainingJobRequest): void {
     const b = this.summary();
-    if (!b.inArrears) return;
+    if (!b.inArrears) {
+      // Without a limit or a max running time there is nothing to compare.
+      if (req?.maxRuntimeMinutes !== undefined && b.balanceCoreHours !== null && this.d.place) this.checkEstimate(req, b);
+      return;
+    }
     throw new PaymentRequiredError(
       `the account is in arrears: ${fmt(b.usedCoreHours)} of its ${fmt(b.limitCoreHours!)} core-hour budget are used ` +
         `(balance ${fmt(b.balanceCoreHours!)}), so no new training job can be created until the budget (BUDGET_CORE_HOURS) is raised`,
     );
   }
 
-  private record(job: JobRecord): void {
+  private checkEstimate(req: CreateTrainingJobRequest, b: Budget): void {
+    const { flavor, nodes } = this.d.place!(req.resources);
+    const estimate = estimateCoreHours({
+      vcpus: flavor.vcpus,
+      gpus: flavor.gpus,
+      nodes,
+      maxRuntimeMinutes: req.maxRuntimeMinutes,
+      gpuHourWeight: this.d.gpuHourWeight,
+    });
+    const refused = budgetShortfall(estimate, b.balanceCoreHours);
+    if (refused) throw new InvalidInputError([{ path: 'maxRuntimeMinutes', message: refused }]);
+  }
+
+  private record(job: JobRecord, endedAt: string | null = isTerminal(job.status) ? job.endedAt : null): void {
     const f = this.d.flavor(job.poolId, job.flavorId);
     this.d.usage.record({
       jobId: job.id,
       jobCreatedAt: job.createdAt,
+      attempt: job.attempt,
       name: job.name,
       versionNum: parseVersion(job.version) ?? 0,
       poolId: job.poolId,
@@ -98,7 +132,7 @@ export class BudgetService {
       gpus: f?.gpus ?? 0,
       nodes: job.nodeCount,
       startedAt: job.startedAt!,
-      endedAt: isTerminal(job.status) ? job.endedAt : null,
+      endedAt,
     });
   }
 }

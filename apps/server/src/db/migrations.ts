@@ -297,4 +297,50 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE job_nodes ADD COLUMN host_id TEXT;
   ALTER TABLE job_nodes ADD COLUMN host_name TEXT;
   `,
+  /* 15: automatic retry: a job's current attempt and when its retry may start, one row per attempt (with the first log seq of each node, so an attempt's log is a seq range), events and metered runs per attempt */ `
+  ALTER TABLE jobs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+  ALTER TABLE jobs ADD COLUMN not_before TEXT;
+  ALTER TABLE job_events ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+
+  CREATE TABLE job_attempts (
+    job_id         INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    attempt        INTEGER NOT NULL,
+    started_at     TEXT NOT NULL,
+    ended_at       TEXT,
+    status         TEXT,
+    reason         TEXT,
+    failure_class  TEXT,
+    -- JSON array, per node: the seq of its first log line in this attempt
+    first_seqs     TEXT NOT NULL,
+    PRIMARY KEY (job_id, attempt)
+  ) WITHOUT ROWID;
+  INSERT INTO job_attempts (job_id, attempt, started_at, ended_at, status, reason, failure_class, first_seqs)
+    SELECT id, 1, COALESCE(started_at, created_at), ended_at,
+           CASE WHEN status IN ('Successful', 'Running failed', 'Stopped') THEN status END, reason, failure_class,
+           (SELECT json_group_array(1) FROM job_nodes WHERE job_id = jobs.id)
+    FROM jobs WHERE status != 'Queuing';
+
+  -- One metered run per attempt: the unique key gains the attempt (SQLite rebuilds the table for that).
+  CREATE TABLE job_usage_new (
+    id              INTEGER PRIMARY KEY,
+    job_id          INTEGER NOT NULL,
+    job_created_at  TEXT NOT NULL,
+    attempt         INTEGER NOT NULL DEFAULT 1,
+    name            TEXT NOT NULL,
+    version_num     INTEGER NOT NULL,
+    pool_id         TEXT NOT NULL,
+    flavor_id       TEXT NOT NULL,
+    vcpus           REAL NOT NULL,
+    gpus            INTEGER NOT NULL,
+    nodes           INTEGER NOT NULL,
+    started_at      TEXT NOT NULL,
+    ended_at        TEXT,
+    UNIQUE (job_id, job_created_at, attempt)
+  );
+  INSERT INTO job_usage_new (id, job_id, job_created_at, attempt, name, version_num, pool_id, flavor_id, vcpus, gpus, nodes, started_at, ended_at)
+    SELECT id, job_id, job_created_at, 1, name, version_num, pool_id, flavor_id, vcpus, gpus, nodes, started_at, ended_at FROM job_usage;
+  DROP TABLE job_usage;
+  ALTER TABLE job_usage_new RENAME TO job_usage;
+  CREATE INDEX job_usage_started ON job_usage (started_at DESC, id DESC);
+  `,
 ];

@@ -173,6 +173,8 @@ export interface ShellOptions {
 export interface ShellSession {
   stream: Duplex;
   resize(cols: number, rows: number): Promise<void>;
+  /** The process's exit code once the stream has ended; null when the engine does not know it. */
+  exitCode(): Promise<number | null>;
   /** Ends the process and everything it started, and closes the stream; safe to call twice. */
   close(): Promise<void>;
 }

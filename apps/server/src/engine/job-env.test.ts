@@ -42,6 +42,17 @@ describe('node environment', () => {
       MA_JOB_VERSION: 'V003',
     });
   });
+  it('names the checkpoint folder and path only for a job with a Checkpoint Path', () => {
+    expect(nodeEnvironment({ spec, version: 'V001', index: 0, hostnames: ['h-0'], dataUrl: '' }).MA_CHECKPOINT_DIR).toBeUndefined();
+    const env = nodeEnvironment({
+      spec: { ...spec, checkpointPath: 'obs://b/ckpt/' },
+      version: 'V001',
+      index: 0,
+      hostnames: ['h-0'],
+      dataUrl: '',
+    });
+    expect(env).toMatchObject({ MA_CHECKPOINT_DIR: '/home/work/checkpoints', CHECKPOINT_URL: 'obs://b/ckpt/' });
+  });
   it('never lets a user variable override a platform one', () => {
     const env = nodeEnvironment({ spec, version: 'V001', index: 0, hostnames: ['h-0'], dataUrl: '' });
     expect(env.RANK).toBe('0');

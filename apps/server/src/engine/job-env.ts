@@ -1,4 +1,5 @@
 import type { CreateTrainingJobRequest } from '@tc/contracts';
+import { CHECKPOINT_DIR } from './paths.js';
 
 export const MASTER_PORT = 29500;
 /** Port advertised in BATCH_CUSTOM<i>_HOSTS, the reference's hostname:port form. */
@@ -44,5 +45,10 @@ export function nodeEnvironment(args: {
   env.RANK = String(index);
   env.MA_JOB_NAME = spec.name;
   env.MA_JOB_VERSION = version;
+  if (spec.checkpointPath) {
+    // A script resumes from what it finds here; it is restored before the boot command starts.
+    env.MA_CHECKPOINT_DIR = CHECKPOINT_DIR;
+    env.CHECKPOINT_URL = spec.checkpointPath;
+  }
   return env;
 }

@@ -3,7 +3,16 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { ContainerGoneError, HostLostError, type ContainerEngine, type ExitInfo } from './container-engine.js';
 import type { NodeAgent } from './node-agent.js';
-import { planStaging, stageOnNode, throttled, TransferError, uploadFromNode, type StagingPlan, type StagingReport } from './node-data.js';
+import {
+  planStaging,
+  stageOnNode,
+  throttled,
+  TransferError,
+  uploadFromNode,
+  type ScannedFile,
+  type StagingPlan,
+  type StagingReport,
+} from './node-data.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { JobRepository } from '../jobs/job-repository.js';
 import type { LogRepository } from './log-repository.js';
@@ -15,10 +24,11 @@ import { checkImage } from './image-check.js';
 import { nodeHostnames } from './job-env.js';
 import { LABEL, launchPlan } from './launch-plan.js';
 import { recoveryPlan } from './recovery-plan.js';
-import { CODE_ROOT, CONTAINER_UID, DATA_DIR, lastSegment, OUTPUT_DIR, WORK_DIR } from './paths.js';
+import { CHECKPOINT_DIR, CODE_ROOT, CONTAINER_UID, DATA_DIR, lastSegment, OUTPUT_DIR, WORK_DIR } from './paths.js';
 import { DEFAULT_LOG_MAX_BYTES, LogSink } from './log-sink.js';
 import { QUOTED_LINES, quoteStderr } from './failure-reason.js';
 import type { DataSnapshot } from '../datasets/dataset-service.js';
+import { DEFAULT_RETRY_BACKOFF_SECONDS, retryDecision, totalAttempts } from './retry-policy.js';
 
 /**
  * How long the log may go on arriving after a container exited. The engine (20.10) at times
@@ -29,6 +39,8 @@ const LOG_DRAIN_MS = 15_000;
 const STAGED_MARKER = '.tc-staged';
 /** How long removals are retried while the engine is unreachable. */
 const REMOVAL_RETRY_MS = 10 * 60_000;
+/** How often a running job's checkpoints go up when CHECKPOINT_UPLOAD_SECONDS is not given. */
+const DEFAULT_CHECKPOINT_UPLOAD_SECONDS = 300;
 
 export interface RunnerDeps {
   jobs: JobRepository;
@@ -49,6 +61,10 @@ export interface RunnerDeps {
   extraLabels?: Record<string, string>;
   /** Told when a run's stall watchdog fires (the notification OnJobStalled goes out from there). */
   onStalled?: (job: JobRecord) => void;
+  /** The wait before a job's first automatic retry (doubling per attempt); DEFAULT_RETRY_BACKOFF_SECONDS when absent. */
+  retryBackoffSeconds?: number;
+  /** How often a running job's checkpoints are uploaded (changed files only); 300 when absent. */
+  checkpointUploadSeconds?: number;
   /** A dataset version's pinned files, for jobs whose data source is a dataset. */
   dataSnapshot?: (datasetId: string, version: string) => DataSnapshot | null;
   log?: { error(obj: unknown, msg?: string): void; info(obj: unknown, msg?: string): void };
@@ -120,6 +136,11 @@ function describeStaging(what: string, r: StagingReport): string {
   return m;
 }
 
+/** What tells a checkpoint file changed since it was uploaded: its size and modification time. */
+function checkpointKey(f: ScannedFile): string {
+  return `${f.size}:${f.mtimeMs ?? ''}`;
+}
+
 /** One job being carried by this process: its containers, log sinks and what ends it. */
 interface Execution {
   job: JobRecord;
@@ -151,6 +172,10 @@ interface Execution {
   failureClass: FailureClass;
   /** The node whose end is `failure`, when it is one node's. */
   failureNode: number | null;
+  /** Checkpoints as last uploaded, by path: "size:mtime", so only changed files go up again. */
+  checkpointsSent: Map<string, string>;
+  /** The checkpoint upload under way, if any: the next one waits for it rather than overlap. */
+  checkpointUpload: Promise<void> | null;
 }
 
 /** Where a resumed node's log continues: lines the store already has are not taken again. */
@@ -296,6 +321,8 @@ export class JobRunner {
       failure: null,
       failureClass: 'platform',
       failureNode: null,
+      checkpointsSent: new Map(),
+      checkpointUpload: null,
     };
     this.executions.set(job.id, ex);
     return ex;
@@ -332,6 +359,11 @@ export class JobRunner {
     }
     if (!job || job.status !== 'Initializing') return;
     const ex = this.execution(job);
+    const of = totalAttempts(job.spec.retry);
+    if (of > 1) {
+      // Where each attempt's log begins, in the log itself (the logs API reads it by `attempt`).
+      for (const s of ex.sinks) s.system(`attempt ${job.attempt} of ${of}`);
+    }
     // The final status is set once the containers and network are gone, so a job that shows as
     // ended holds nothing on the engine any more.
     let end: () => void;
@@ -415,10 +447,15 @@ export class JobRunner {
       dataUrl = snap.url;
     }
     // Started now, awaited after the image check: neither needs the other.
+    const checkpoints = job.spec.checkpointPath ? parseObjectPath(job.spec.checkpointPath) : null;
     const plans = Promise.all([
       step('code download', () => planStaging(store, code.bucket, code.prefix, codeDest)),
       step('data download', () => planStaging(data.store, data.bucket, data.prefix, rel(DATA_DIR))),
       step('node agent', () => agent.ensure()),
+      // What a previous attempt or version left at the Checkpoint Path, restored before the boot command.
+      checkpoints
+        ? step('checkpoint restore', () => planStaging(store, checkpoints.bucket, checkpoints.prefix, rel(CHECKPOINT_DIR)))
+        : null,
     ]);
     plans.catch(() => undefined);
 
@@ -446,7 +483,7 @@ export class JobRunner {
     jobs.setImage(job.id, check.imageId, check.imageDigest);
     this.checkStop(ex);
 
-    const [codePlan, dataPlan] = await plans;
+    const [codePlan, dataPlan, , checkpointPlan] = await plans;
     const skipped = dataPlan.report;
     const total = skipped.files + skipped.skippedLong.length + skipped.skippedUnsafe.length;
     if (total > 0 && skipped.files === 0) {
@@ -484,6 +521,7 @@ export class JobRunner {
       `downloading code (${plural(codePlan.report.files, 'file')}, ${codePlan.report.bytes} bytes) and data (${plural(dataPlan.report.files, 'file')}, ${dataPlan.report.bytes} bytes)${each}, straight from the store`,
     );
     const dirs = [rel(CODE_ROOT), `${rel(CODE_ROOT)}/${codeFolder}`, rel(DATA_DIR), rel(OUTPUT_DIR)];
+    if (checkpointPlan) dirs.push(rel(CHECKPOINT_DIR));
     if (engine.multiHost) {
       // A swarm task whose bind source does not exist yet is rejected, where a local engine
       // makes the folder: each node's folder is made first (one short call per node).
@@ -499,7 +537,7 @@ export class JobRunner {
         ),
       );
     }
-    const staged = Promise.all(hostnames.map((_, i) => this.stageNode(ex, i, codePlan, dataPlan, codeFolder, dirs)));
+    const staged = Promise.all(hostnames.map((_, i) => this.stageNode(ex, i, codePlan, dataPlan, codeFolder, dirs, checkpointPlan)));
     staged.catch(() => undefined);
     const net = plan.network;
     if (net) ex.network = await step('network creation', () => engine.createNetwork(net.name, net.labels, net.internal));
@@ -539,6 +577,7 @@ export class JobRunner {
     dataPlan: StagingPlan,
     codeFolder: string,
     dirs: string[],
+    checkpointPlan: StagingPlan | null,
   ): Promise<void> {
     const { job } = ex;
     const sink = ex.sinks[i]!;
@@ -548,6 +587,13 @@ export class JobRunner {
       if (name === 'code') {
         const msg = describeStaging(`code downloaded to ${CODE_ROOT}/${codeFolder}/${on}`, codePlan.report);
         this.event(job, EventType.codeDownload, msg);
+        sink.system(msg);
+      } else if (name === 'checkpoints') {
+        const msg = describeStaging(
+          `checkpoints restored from ${job.spec.checkpointPath} to ${CHECKPOINT_DIR}/${on}`,
+          checkpointPlan!.report,
+        );
+        this.event(job, EventType.checkpointRestore, msg);
         sink.system(msg);
       } else {
         const r = dataPlan.report;
@@ -565,16 +611,28 @@ export class JobRunner {
         [
           { name: 'code', plan: codePlan },
           { name: 'data', plan: dataPlan },
+          ...(checkpointPlan ? [{ name: 'checkpoints', plan: checkpointPlan }] : []),
         ],
         progress.set,
         groupDone,
         ex.transfers.signal,
         STAGED_MARKER,
+        // Node 0 keeps the checkpoints: what it restored is in the store already, so only what the
+        // run changes goes up again.
+        i === 0 && checkpointPlan
+          ? {
+              groups: ['checkpoints'],
+              onStaged: (f) => ex.checkpointsSent.set(f.path.slice(rel(CHECKPOINT_DIR).length + 1), checkpointKey(f)),
+            }
+          : undefined,
       );
     } catch (err) {
       if (ex.stopRequested) throw new StopRequested();
       const e = err instanceof TransferError ? err : new TransferError((err as Error).message, 'failed', undefined);
-      throw new StepError(e.group === 'code' ? 'code download' : 'data download', e.message);
+      throw new StepError(
+        e.group === 'code' ? 'code download' : e.group === 'checkpoints' ? 'checkpoint restore' : 'data download',
+        e.message,
+      );
     } finally {
       progress.flush();
     }
@@ -594,6 +652,7 @@ export class JobRunner {
     const { job, hostnames } = ex;
     const timer = this.maxRuntimeTimer(ex);
     const watchdog = this.stallWatchdog(ex);
+    const saver = this.checkpointSaver(ex);
     try {
       const nodes = ex.containers.map(async (id, i) => {
         const sink = ex.sinks[i]!;
@@ -670,6 +729,7 @@ export class JobRunner {
     } finally {
       if (timer) clearTimeout(timer);
       watchdog?.clear();
+      if (saver) clearInterval(saver);
       for (const s of ex.sinks) s.flush();
     }
   }
@@ -721,6 +781,62 @@ export class JobRunner {
     void this.stopContainers(ex);
   }
 
+  /** Uploads the checkpoints every CHECKPOINT_UPLOAD_SECONDS while the job runs; null without a Checkpoint Path. */
+  private checkpointSaver(ex: Execution): NodeJS.Timeout | null {
+    if (!ex.job.spec.checkpointPath) return null;
+    const seconds = this.deps.checkpointUploadSeconds ?? DEFAULT_CHECKPOINT_UPLOAD_SECONDS;
+    return setInterval(() => {
+      // One at a time: a slow upload is not stacked on by the next tick.
+      if (!ex.checkpointUpload) void this.uploadCheckpoints(ex, null);
+    }, seconds * 1000);
+  }
+
+  /**
+   * Node 0's /home/work/checkpoints/ to the Checkpoint Path, only files whose size or modification
+   * time changed since the last upload of this execution. Every node restores the same files, so
+   * one node (the chief) keeps them. A failed upload is a warning, not the job's failure: the next
+   * one tries again, and the run itself is not harmed. `when` says it in the log ("at the end");
+   * a periodic upload that sends nothing says nothing.
+   */
+  private async uploadCheckpoints(ex: Execution, when: string | null): Promise<void> {
+    await ex.checkpointUpload;
+    const { job } = ex;
+    const dir = ex.workDirs[0];
+    if (!job.spec.checkpointPath || !dir || ex.lost[0]) return;
+    const dest = parseObjectPath(job.spec.checkpointPath);
+    const p = (async () => {
+      try {
+        const r = await uploadFromNode(
+          this.agentOf(ex, 0),
+          this.deps.store,
+          `${dir}/${rel(CHECKPOINT_DIR)}`,
+          dest.bucket,
+          dest.prefix,
+          () => undefined,
+          {
+            select: (found) => found.filter((f) => ex.checkpointsSent.get(f.path) !== checkpointKey(f)),
+          },
+        );
+        for (const f of r.sent) ex.checkpointsSent.set(f.path, checkpointKey(f));
+        if (r.files > 0 || when) {
+          const msg = `checkpoints uploaded to ${job.spec.checkpointPath}${when ? ` ${when}` : ''}: ${plural(r.files, 'changed file')}, ${r.bytes} bytes`;
+          this.event(job, EventType.checkpointUpload, msg);
+          ex.sinks[0]!.system(msg);
+        }
+      } catch (err) {
+        const msg = `checkpoint upload to ${job.spec.checkpointPath} failed: ${(err as Error).message}`;
+        this.event(job, EventType.warning, msg);
+        ex.sinks[0]!.system(msg);
+      }
+    })();
+    ex.checkpointUpload = p;
+    try {
+      await p;
+    } finally {
+      if (ex.checkpointUpload === p) ex.checkpointUpload = null;
+    }
+  }
+
   private maxRuntimeTimer(ex: Execution): NodeJS.Timeout | null {
     const minutes = ex.job.spec.maxRuntimeMinutes;
     if (!minutes) return null;
@@ -761,7 +877,7 @@ export class JobRunner {
       return;
     }
     if (ex.timedOut) {
-      this.endFailed(
+      this.failOrRetry(
         job,
         'Running',
         `max runtime exceeded: the job ran longer than ${plural(job.spec.maxRuntimeMinutes ?? 0, 'minute')}`,
@@ -771,11 +887,11 @@ export class JobRunner {
     }
     if (ex.stalled) {
       // A run that goes quiet is the program's doing (a hang, a deadlock), not the platform's.
-      this.endFailed(job, 'Running', `stalled: no output for ${plural(job.spec.stallWatchdog?.minutes ?? 0, 'minute')}`, 'user');
+      this.failOrRetry(job, 'Running', `stalled: no output for ${plural(job.spec.stallWatchdog?.minutes ?? 0, 'minute')}`, 'user');
       return;
     }
     if (ex.failure) {
-      this.endFailed(job, 'Running', `training failed: ${ex.failure}${this.stderrQuote(ex)}`, ex.failureClass);
+      this.failOrRetry(job, 'Running', `training failed: ${ex.failure}${this.stderrQuote(ex)}`, ex.failureClass);
       return;
     }
     if (jobs.transition(job.id, 'Running', 'Successful', { endedAt: now })) this.event(job, EventType.status, 'job succeeded');
@@ -791,6 +907,31 @@ export class JobRunner {
     const secrets = (ex.job.spec.env ?? []).filter((v) => v.secret).map((v) => v.value);
     const quote = quoteStderr(this.deps.logs.lastLines(ex.job.id, node, 'stderr', QUOTED_LINES), secrets);
     return quote ? `; its last lines on stderr: ${quote}` : '';
+  }
+
+  /**
+   * A failed attempt: back to the queue as the next attempt when the job's retry policy covers
+   * its class and attempts are left (after a backoff the scheduler waits out), else the job
+   * fails. Decided before the job would end, so a retried job never shows as failed; a stop in
+   * the meantime (the job no longer in `from`) ends it as before.
+   */
+  private failOrRetry(job: JobRecord, from: 'Initializing' | 'Running', reason: string, failureClass: FailureClass): void {
+    const baseMs = (this.deps.retryBackoffSeconds ?? DEFAULT_RETRY_BACKOFF_SECONDS) * 1000;
+    const d = retryDecision(failureClass, job.spec.retry, job.attempt, baseMs);
+    if (d.retry) {
+      const notBefore = new Date(Date.now() + d.backoffMs).toISOString();
+      // Placed afresh: the host that failed it may be the one that is gone.
+      if (this.deps.engine.multiHost) this.deps.jobs.setHosts(job.id, null);
+      if (this.deps.jobs.transition(job.id, from, 'Queuing', { reason, failureClass, retry: { notBefore } })) {
+        this.event(
+          job,
+          EventType.retry,
+          `attempt ${job.attempt} of ${d.of} failed (${failureClass}): ${reason}; retrying as attempt ${d.nextAttempt} of ${d.of} in ${Math.round(d.backoffMs / 1000)} s`,
+        );
+        return;
+      }
+    }
+    this.endFailed(job, from, reason, failureClass);
   }
 
   private endFailed(job: JobRecord, from: JobStatus, reason: string, failureClass: FailureClass): void {
@@ -839,7 +980,9 @@ export class JobRunner {
           return;
         }
       }
-      if (current === 'Initializing' || current === 'Running' || current === 'Stopping') {
+      if (current === 'Initializing' || current === 'Running') {
+        this.failOrRetry(job, current, `${e.step} failed: ${e.message}`, e.failureClass);
+      } else if (current === 'Stopping') {
         this.endFailed(job, current, `${e.step} failed: ${e.message}`, e.failureClass);
       }
     };
@@ -901,6 +1044,8 @@ export class JobRunner {
     const { job } = ex;
     const out = parseObjectPath(job.spec.trainOutput);
     ex.finishing = true;
+    // The last checkpoint, before the outputs: a retry resumes from it even when those fail.
+    if (job.spec.checkpointPath) await this.uploadCheckpoints(ex, 'at the end');
     await step('output upload', async () => {
       let files = 0;
       let bytes = 0;

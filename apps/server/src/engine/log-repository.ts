@@ -208,10 +208,18 @@ export class LogRepository {
    * Every line in order as text, a page at a time: memory holds one page, and no cursor stays
    * open on the shared connection (better-sqlite3 refuses other statements while one iterates).
    */
-  async *text(jobId: number, node: number, pageSize = 2000): AsyncGenerator<string> {
-    let after = 0;
+  async *text(
+    jobId: number,
+    node: number,
+    pageSize = 2000,
+    range: { from: number; until: number | null } = { from: 1, until: null },
+  ): AsyncGenerator<string> {
+    let after = range.from - 1;
     for (;;) {
-      const rows = this.page(jobId, node, after, pageSize);
+      let rows = this.page(jobId, node, after, pageSize);
+      // Within one attempt's lines (see JobRepository.attempts): up to the next attempt's first.
+      const end = range.until;
+      if (end !== null) rows = rows.filter((r) => r.seq < end);
       if (rows.length === 0) return;
       yield rows.map((r) => `${r.text}\n`).join('');
       after = rows[rows.length - 1]!.seq;

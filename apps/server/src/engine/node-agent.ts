@@ -13,6 +13,19 @@
 /** Where the agent sees the node root (a bind mount of the engine host's folder). */
 export const AGENT_NODE_ROOT = '/node';
 
+/** A work folder's name, which must be a plain relative path (it is joined under a root). */
+export function checkWorkDir(workDir: string): string {
+  if (
+    workDir === '' ||
+    workDir.startsWith('/') ||
+    workDir.includes('\0') ||
+    workDir.split('/').some((s) => s === '' || s === '.' || s === '..')
+  ) {
+    throw new Error(`a work folder must be a plain relative path: ${JSON.stringify(workDir)}`);
+  }
+  return workDir;
+}
+
 export interface StageFile {
   /** Where it goes, relative to the work folder, e.g. "data/train/a.csv" (checked, never `..`). */
   path: string;
@@ -41,6 +54,12 @@ export interface StageInput {
    * started early waits for it, so its start overlaps the staging.
    */
   marker?: string;
+  /**
+   * Groups whose staged files are reported (a `file` message each, with size and modification
+   * time) before the marker is made, so nothing of the job has touched them yet: restored
+   * checkpoints, which then go up again only once changed.
+   */
+  report?: string[];
 }
 
 export interface ScanInput {
@@ -77,8 +96,8 @@ export type AgentMessage =
   | { type: 'progress'; group?: string; files: number; bytes: number }
   /** A stage group finished. */
   | { type: 'done'; group: string; files: number; bytes: number }
-  /** scan: one regular file. */
-  | { type: 'file'; path: string; size: number }
+  /** scan: one regular file, with its modification time (what tells a changed checkpoint). */
+  | { type: 'file'; path: string; size: number; mtimeMs?: number }
   /** scan: a link or special file, not uploaded. */
   | { type: 'skipped'; path: string; kind: 'link' | 'special' }
   /** upload: the store refused this one object (HTTP 400: a name it cannot hold); the others go on. */

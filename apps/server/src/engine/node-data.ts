@@ -128,6 +128,8 @@ export async function stageOnNode(
   signal?: AbortSignal,
   /** Made (relative to the work folder) once all is staged: the training container waits for it. */
   marker?: string,
+  /** Groups whose staged files are told to `onStaged` (path relative to the work folder), before the marker. */
+  report?: { groups: string[]; onStaged: (f: ScannedFile) => void },
 ): Promise<void> {
   const filesTotal = groups.reduce((n, g) => n + g.plan.files.length, 0);
   const bytesTotal = groups.reduce((n, g) => n + g.plan.report.bytes, 0);
@@ -152,9 +154,12 @@ export async function stageOnNode(
           dirs,
           groups: groups.map((g) => ({ name: g.name, files: g.plan.files })),
           ...(marker ? { marker } : {}),
+          ...(report ? { report: report.groups } : {}),
         },
       },
       (m) => {
+        if (m.type === 'file' && report)
+          report.onStaged({ path: m.path, size: m.size, ...(m.mtimeMs === undefined ? {} : { mtimeMs: m.mtimeMs }) });
         if ((m.type === 'progress' || m.type === 'done') && m.group) {
           done.set(m.group, { files: m.files, bytes: m.bytes });
           onProgress({ step: 'download', ...sum(), filesTotal, bytesTotal, done: false });
@@ -169,13 +174,45 @@ export async function stageOnNode(
   onProgress({ step: 'download', files: filesTotal, filesTotal, bytes: bytesTotal, bytesTotal, done: true });
 }
 
+/** A file the agent's scan found. */
+export interface ScannedFile {
+  path: string;
+  size: number;
+  mtimeMs?: number;
+}
+
 export interface UploadReport {
   files: number;
   bytes: number;
+  /** The files sent (those the store refused left out). */
+  sent: ScannedFile[];
   /** Links and special files in the outputs folder: not followed, not uploaded. */
   skipped: string[];
   /** Files whose key the store refused (a name too long for it, say): not uploaded, listed. */
   refused: string[];
+}
+
+/** The regular files under a folder of the node (its links and special files apart), as the agent lists them. */
+export async function scanOnNode(
+  agent: NodeAgent,
+  dir: string,
+  signal?: AbortSignal,
+): Promise<{ files: ScannedFile[]; skipped: string[] }> {
+  const files: ScannedFile[] = [];
+  const skipped: string[] = [];
+  try {
+    await agent.run(
+      { command: 'scan', input: { root: agent.agentPath(dir), uid: CONTAINER_UID } },
+      (m) => {
+        if (m.type === 'file') files.push({ path: m.path, size: m.size, ...(m.mtimeMs === undefined ? {} : { mtimeMs: m.mtimeMs }) });
+        else if (m.type === 'skipped') skipped.push(m.path || '(the outputs folder itself is a link)');
+      },
+      signal,
+    );
+  } catch (err) {
+    throw transferError(err, 'output');
+  }
+  return { files, skipped };
 }
 
 /**
@@ -190,23 +227,19 @@ export async function uploadFromNode(
   bucket: string,
   prefix: string,
   onProgress: (t: NodeTransfer) => void,
-  options: { singlePutMax?: number; partSize?: number; signal?: AbortSignal } = {},
+  options: {
+    singlePutMax?: number;
+    partSize?: number;
+    signal?: AbortSignal;
+    /** Which of the scanned files to send (checkpoints: only those changed since the last upload); all when absent. */
+    select?: (found: ScannedFile[]) => ScannedFile[];
+  } = {},
 ): Promise<UploadReport> {
-  const report: UploadReport = { files: 0, bytes: 0, skipped: [], refused: [] };
-  const found: { path: string; size: number }[] = [];
+  const report: UploadReport = { files: 0, bytes: 0, sent: [], skipped: [], refused: [] };
   const root = agent.agentPath(outputsDir);
-  try {
-    await agent.run(
-      { command: 'scan', input: { root, uid: CONTAINER_UID } },
-      (m) => {
-        if (m.type === 'file') found.push({ path: m.path, size: m.size });
-        else if (m.type === 'skipped') report.skipped.push(m.path || '(the outputs folder itself is a link)');
-      },
-      options.signal,
-    );
-  } catch (err) {
-    throw transferError(err, 'output');
-  }
+  const scanned = await scanOnNode(agent, outputsDir, options.signal);
+  report.skipped.push(...scanned.skipped);
+  const found = options.select ? options.select(scanned.files) : scanned.files;
   const singlePutMax = options.singlePutMax ?? SINGLE_PUT_MAX;
   const partSize = options.partSize ?? PART_SIZE;
   const files: UploadFile[] = [];
@@ -258,6 +291,8 @@ export async function uploadFromNode(
     await Promise.all(completions);
     report.files = end.files;
     report.bytes = end.bytes;
+    const refused = new Set(report.refused);
+    report.sent = found.filter((f) => !refused.has(f.path));
     onProgress({ step: 'upload', files: end.files, filesTotal, bytes: end.bytes, bytesTotal, done: true });
     return report;
   } finally {

@@ -3,6 +3,8 @@ export const WORK_DIR = '/home/work';
 export const CODE_ROOT = '/home/work/user-job-dir';
 export const DATA_DIR = '/home/work/data';
 export const OUTPUT_DIR = '/home/work/outputs';
+/** A job with a Checkpoint Path: uploaded there while it runs, restored from it before it starts. */
+export const CHECKPOINT_DIR = '/home/work/checkpoints';
 /** The UID the boot command runs as: the image check requires it, staged files are owned by it. */
 export const CONTAINER_UID = 1101;
 

@@ -24,6 +24,9 @@ export class Scheduler {
   private pumping = false;
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
+  /** Wakes the pump when the earliest retry backoff among the queued jobs ends. */
+  private backoffTimer: NodeJS.Timeout | null = null;
+  private backoffAt: number | null = null;
 
   constructor(
     private readonly jobs: Pick<JobRepository, 'listByStatus' | 'transition' | 'addEvent' | 'onTransition' | 'nodes' | 'setHosts'>,
@@ -36,6 +39,8 @@ export class Scheduler {
       // Multi-host: a job the runner sent back to be placed afresh; the nodes are read first, so
       // the one that failed it is seen as it is now.
       else if (to === 'Queuing' && pools.multiHost) void this.refresh();
+      // A retry back in the queue: the pump arms the wake-up for the end of its backoff.
+      else if (to === 'Queuing') queueMicrotask(() => this.pump());
     });
   }
 
@@ -123,6 +128,35 @@ export class Scheduler {
     return out;
   }
 
+  /**
+   * Whether a queued job may start now: a retry waits out its backoff. It does not hold the
+   * line meanwhile (the jobs behind it may start), and takes its place again once it is over.
+   */
+  private due(job: JobRecord, now: number): boolean {
+    if (!job.notBefore) return true;
+    const at = Date.parse(job.notBefore);
+    if (at <= now) return true;
+    this.wakeAt(at);
+    return false;
+  }
+
+  /** Pumps again at `at`, unless a wake-up is already set for no later. */
+  private wakeAt(at: number): void {
+    if (this.backoffAt !== null && this.backoffAt <= at) return;
+    if (this.backoffTimer) clearTimeout(this.backoffTimer);
+    this.backoffAt = at;
+    this.backoffTimer = setTimeout(
+      () => {
+        this.backoffTimer = null;
+        this.backoffAt = null;
+        if (this.pools.multiHost) void this.refresh();
+        else this.pump();
+      },
+      Math.max(0, at - Date.now()),
+    );
+    this.backoffTimer.unref();
+  }
+
   /** Moves queued jobs to Initializing, in submit order, while they fit. */
   pump(): void {
     if (this.pumping) return;
@@ -135,7 +169,9 @@ export class Scheduler {
       for (const poolId of this.pools.ids()) {
         const capacity = this.pools.capacityOf(poolId);
         let used = this.used(poolId);
+        const now = Date.now();
         for (const job of this.queued(poolId)) {
+          if (!this.due(job, now)) continue;
           const f = this.pools.flavor(poolId, job.flavorId);
           // A flavor removed from the configuration: let the runner fail it with the reason.
           const need = f ? demand(f, job.nodeCount) : NO_CAPACITY;
@@ -166,6 +202,9 @@ export class Scheduler {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.backoffTimer) clearTimeout(this.backoffTimer);
+    this.backoffTimer = null;
+    this.backoffAt = null;
     await this.refreshing;
   }
 
@@ -215,7 +254,9 @@ export class Scheduler {
       // A configured share caps the pool's jobs in sum, on top of room on each host.
       const capacity = this.pools.capacityOf(poolId);
       let used = this.used(poolId);
+      const now = Date.now();
       for (const job of queued) {
+        if (!this.due(job, now)) continue;
         const f = this.pools.flavor(poolId, job.flavorId);
         if (!f) {
           // A flavor removed from the configuration: let the runner fail it with the reason.

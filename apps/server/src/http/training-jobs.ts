@@ -142,14 +142,14 @@ export function trainingJobRoutes(jobs: JobService): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['training jobs'],
-          summary: 'The whole log of one node as a text file',
+          summary: 'The whole log of one node as a text file (every attempt, or the one `attempt` names)',
           params: JobParams,
-          querystring: z.object({ node: LogsQuery.shape.node }),
+          querystring: z.object({ node: LogsQuery.shape.node, attempt: LogsQuery.shape.attempt }),
           // No response schema: 200 is a text stream, and errors go through the error handler.
         },
       },
       async (req, reply) => {
-        const { filename, body } = jobs.logText(actorOf(req), req.params.name, req.params.version, req.query.node);
+        const { filename, body } = jobs.logText(actorOf(req), req.params.name, req.params.version, req.query.node, req.query.attempt);
         return reply
           .type('text/plain; charset=utf-8')
           .header('content-disposition', `attachment; filename="${filename}"`)

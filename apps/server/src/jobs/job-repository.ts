@@ -1,7 +1,8 @@
 import { assertTransition } from './state-machine.js';
 import type { CreateTrainingJobRequest, FailureClass, JobStatus, NodeTransfer } from '@tc/contracts';
 import type { Db } from '../db/database.js';
-import type { JobEventRecord, JobNodeRecord, JobRecord } from './job.js';
+import type { JobAttemptRecord, JobEventRecord, JobNodeRecord, JobRecord } from './job.js';
+import { isTerminal } from '@tc/contracts';
 import { formatVersion } from './version.js';
 import { ConflictError } from '../errors.js';
 import { listPage } from '../db/list-query.js';
@@ -24,6 +25,8 @@ interface JobRow {
   owner_id: number | null;
   image_id: string | null;
   image_digest: string | null;
+  attempt: number;
+  not_before: string | null;
 }
 
 function toRecord(r: JobRow): JobRecord {
@@ -45,6 +48,8 @@ function toRecord(r: JobRow): JobRecord {
     ownerId: r.owner_id,
     imageId: r.image_id,
     imageDigest: r.image_digest,
+    attempt: r.attempt,
+    notBefore: r.not_before,
   };
 }
 
@@ -82,6 +87,13 @@ export interface JobTransition {
   job: JobRecord;
   from: JobStatus;
   to: JobStatus;
+  /** Set when a failed attempt goes back to the queue as the next one: the attempt that ended. */
+  retried?: { attempt: number; startedAt: string | null; endedAt: string };
+}
+
+/** What a move back to the queue for a retry sets: when the next attempt may start. */
+export interface RetryFields {
+  notBefore: string;
 }
 
 export class JobRepository {
@@ -244,27 +256,49 @@ export class JobRepository {
     id: number,
     from: JobStatus,
     to: JobStatus,
-    fields: { reason?: string | null; failureClass?: FailureClass; startedAt?: string; endedAt?: string } = {},
+    fields: {
+      reason?: string | null;
+      failureClass?: FailureClass;
+      startedAt?: string;
+      endedAt?: string;
+      /** A failed attempt retried (to Queuing): its reason and class go to its attempt row, the job starts the next one. */
+      retry?: RetryFields;
+    } = {},
   ): boolean {
     assertTransition(from, to);
     return this.db.transaction(() => {
-      const info = this.db
-        .prepare(
-          `UPDATE jobs SET status = ?,
-             reason = COALESCE(?, reason),
-             failure_class = COALESCE(?, failure_class),
-             started_at = COALESCE(?, started_at),
-             ended_at = COALESCE(?, ended_at)
-           WHERE id = ? AND status = ?`,
-        )
-        .run(to, fields.reason ?? null, fields.failureClass ?? null, fields.startedAt ?? null, fields.endedAt ?? null, id, from);
+      const before = fields.retry
+        ? this.db
+            .prepare<[number], { attempt: number; started_at: string | null }>('SELECT attempt, started_at FROM jobs WHERE id = ?')
+            .get(id)
+        : undefined;
+      const info = fields.retry
+        ? this.db
+            .prepare(
+              `UPDATE jobs SET status = ?, attempt = attempt + 1, not_before = ?, reason = NULL, failure_class = NULL, started_at = NULL
+               WHERE id = ? AND status = ?`,
+            )
+            .run(to, fields.retry.notBefore, id, from)
+        : this.db
+            .prepare(
+              `UPDATE jobs SET status = ?,
+                 reason = COALESCE(?, reason),
+                 failure_class = COALESCE(?, failure_class),
+                 started_at = COALESCE(?, started_at),
+                 ended_at = COALESCE(?, ended_at)
+               WHERE id = ? AND status = ?`,
+            )
+            .run(to, fields.reason ?? null, fields.failureClass ?? null, fields.startedAt ?? null, fields.endedAt ?? null, id, from);
       if (info.changes !== 1) return false;
+      const retried = before ? this.recordAttemptEnd(id, before, fields) : undefined;
+      if (from === 'Queuing' && to === 'Initializing') this.beginAttempt(id);
+      else if (isTerminal(to)) this.endAttempt(id);
       if (this.listeners.size) {
         const job = this.getById(id)!;
         for (const l of this.listeners) {
           try {
             // Nested, so a savepoint: rolled back alone when the listener throws.
-            this.db.transaction(() => l({ job, from, to }))();
+            this.db.transaction(() => l(retried ? { job, from, to, retried } : { job, from, to }))();
           } catch {
             // Deliberately ignored: see onTransition.
           }
@@ -272,6 +306,55 @@ export class JobRepository {
       }
       return true;
     })();
+  }
+
+  /** The attempt leaving the queue: its row, with where each node's log goes on from. */
+  private beginAttempt(id: number): void {
+    this.db
+      .prepare(
+        `INSERT OR IGNORE INTO job_attempts (job_id, attempt, started_at, first_seqs)
+         SELECT j.id, j.attempt, ?,
+           (SELECT json_group_array(s) FROM (
+              SELECT (SELECT COALESCE(MAX(l.seq), 0) + 1 FROM log_lines l WHERE l.job_id = n.job_id AND l.node = n.idx) AS s
+              FROM job_nodes n WHERE n.job_id = j.id ORDER BY n.idx))
+         FROM jobs j WHERE j.id = ?`,
+      )
+      .run(new Date().toISOString(), id);
+    this.db.prepare('UPDATE jobs SET not_before = NULL WHERE id = ?').run(id);
+  }
+
+  /** The job has ended: so has its current attempt, the same way. */
+  private endAttempt(id: number): void {
+    this.db
+      .prepare(
+        `UPDATE job_attempts SET ended_at = j.ended_at, status = j.status, reason = j.reason, failure_class = j.failure_class
+         FROM jobs j WHERE j.id = job_attempts.job_id AND job_attempts.job_id = ? AND job_attempts.attempt = j.attempt`,
+      )
+      .run(id);
+  }
+
+  private recordAttemptEnd(
+    id: number,
+    before: { attempt: number; started_at: string | null },
+    fields: { reason?: string | null; failureClass?: FailureClass },
+  ): NonNullable<JobTransition['retried']> {
+    const endedAt = new Date().toISOString();
+    this.db
+      .prepare(
+        `UPDATE job_attempts SET ended_at = ?, status = 'Running failed', reason = ?, failure_class = ? WHERE job_id = ? AND attempt = ?`,
+      )
+      .run(endedAt, fields.reason ?? null, fields.failureClass ?? null, id, before.attempt);
+    return { attempt: before.attempt, startedAt: before.started_at, endedAt };
+  }
+
+  attempts(jobId: number): JobAttemptRecord[] {
+    return this.db
+      .prepare<[number], Omit<JobAttemptRecord, 'firstSeqs'> & { firstSeqs: string }>(
+        `SELECT attempt, started_at AS startedAt, ended_at AS endedAt, status, reason, failure_class AS failureClass, first_seqs AS firstSeqs
+         FROM job_attempts WHERE job_id = ? ORDER BY attempt`,
+      )
+      .all(jobId)
+      .map((r) => ({ ...r, firstSeqs: JSON.parse(r.firstSeqs) as number[] }));
   }
 
   /** Each job's image, as named in its spec and (once checked) the ID it ran: what the Images page counts. */
@@ -300,11 +383,17 @@ export class JobRepository {
   }
 
   addEvent(jobId: number, type: string, message: string, at = new Date().toISOString()): void {
-    this.db.prepare('INSERT INTO job_events (job_id, at, type, message) VALUES (?, ?, ?, ?)').run(jobId, at, type, message);
+    this.db
+      .prepare(
+        'INSERT INTO job_events (job_id, at, type, message, attempt) VALUES (?, ?, ?, ?, COALESCE((SELECT attempt FROM jobs WHERE id = ?), 1))',
+      )
+      .run(jobId, at, type, message, jobId);
   }
 
   events(jobId: number): JobEventRecord[] {
-    return this.db.prepare<[number], JobEventRecord>('SELECT at, type, message FROM job_events WHERE job_id = ? ORDER BY id').all(jobId);
+    return this.db
+      .prepare<[number], JobEventRecord>('SELECT at, type, message, attempt FROM job_events WHERE job_id = ? ORDER BY id')
+      .all(jobId);
   }
 
   nodes(jobId: number): JobNodeRecord[] {

@@ -164,13 +164,30 @@ export class JobService {
 
   logs(actor: Actor, name: string, version: string, q: LogsQuery): LogPage {
     const job = this.find(actor, name, version);
-    const after = this.cursor(q.cursor);
     this.node(job, q.node);
-    const rows = this.d.logs.page(job.id, q.node, after, q.limit);
+    // An attempt's lines are a seq range: from its first line to the next attempt's.
+    const range = this.attemptRange(job, q.node, q.attempt);
+    const after = Math.max(this.cursor(q.cursor), range.from - 1);
+    let rows = this.d.logs.page(job.id, q.node, after, q.limit);
+    const cut = range.until === null ? -1 : rows.findIndex((r) => r.seq >= range.until!);
+    if (cut >= 0) rows = rows.slice(0, cut);
     const next = rows.length ? rows[rows.length - 1]!.seq : after;
-    // Complete once the job has ended and this page reached the last stored line.
-    const complete = isTerminal(job.status) && rows.length < q.limit;
+    // Complete once the job (or the attempt asked for) has ended and this page reached its last line.
+    const complete = (cut >= 0 || isTerminal(job.status)) && rows.length < q.limit;
     return { lines: rows, nextCursor: String(next), complete };
+  }
+
+  /** The seqs of one node's lines in the attempt (default: the latest): [from, until), until null for the last one. */
+  private attemptRange(job: JobRecord, node: number, attempt: number | undefined): { from: number; until: number | null } {
+    const attempts = this.d.jobs.attempts(job.id);
+    if (attempt === undefined) return { from: attempts.at(-1)?.firstSeqs[node] ?? 1, until: null };
+    const i = attempts.findIndex((a) => a.attempt === attempt);
+    if (i < 0) {
+      throw new InvalidInputError([
+        { path: 'attempt', message: `attempt must be one this job has run (${attempts.length ? `1 to ${attempts.length}` : 'none yet'})` },
+      ]);
+    }
+    return { from: attempts[i]!.firstSeqs[node] ?? 1, until: attempts[i + 1]?.firstSeqs[node] ?? null };
   }
 
   /**
@@ -186,10 +203,16 @@ export class JobService {
   }
 
   /** The whole log of one node as text, streamed page by page. */
-  logText(actor: Actor, name: string, version: string, node: number): { filename: string; body: AsyncGenerator<string> } {
+  logText(actor: Actor, name: string, version: string, node: number, attempt?: number): { filename: string; body: AsyncGenerator<string> } {
     const job = this.find(actor, name, version);
     this.node(job, node);
-    return { filename: `${job.name}-${job.version}-worker-${node}.log`, body: this.d.logs.text(job.id, node) };
+    if (attempt === undefined) return { filename: `${job.name}-${job.version}-worker-${node}.log`, body: this.d.logs.text(job.id, node) };
+    // One attempt's lines only; without `attempt`, the whole log (every attempt) as before.
+    const range = this.attemptRange(job, node, attempt);
+    return {
+      filename: `${job.name}-${job.version}-worker-${node}-attempt-${attempt}.log`,
+      body: this.d.logs.text(job.id, node, 2000, range),
+    };
   }
 
   /** Another user's job is as absent as one that never existed. */
@@ -213,6 +236,12 @@ export class JobService {
   }
 
   private view(job: JobRecord): TrainingJob {
-    return toTrainingJob(job, this.d.scheduler.position(job), this.d.jobs.nodes(job.id), this.d.jobs.events(job.id));
+    return toTrainingJob(
+      job,
+      this.d.scheduler.position(job),
+      this.d.jobs.nodes(job.id),
+      this.d.jobs.events(job.id),
+      this.d.jobs.attempts(job.id),
+    );
   }
 }

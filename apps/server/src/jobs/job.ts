@@ -23,6 +23,23 @@ export interface JobRecord {
   imageId: string | null;
   /** Its `repo@sha256:…` when it came from a registry. */
   imageDigest: string | null;
+  /** The attempt that runs or ran last: 1, then one more per automatic retry. */
+  attempt: number;
+  /** A retry waiting for its backoff: the scheduler does not start it before this. */
+  notBefore: string | null;
+}
+
+/** One attempt of a job (the first run or a retry), as job_attempts keeps it. */
+export interface JobAttemptRecord {
+  attempt: number;
+  startedAt: string;
+  endedAt: string | null;
+  /** null while it runs. */
+  status: JobStatus | null;
+  reason: string | null;
+  failureClass: FailureClass | null;
+  /** Per node: the seq of its first log line in this attempt. */
+  firstSeqs: number[];
 }
 
 export interface JobNodeRecord {
@@ -44,6 +61,8 @@ export interface JobEventRecord {
   at: string;
   type: string;
   message: string;
+  /** The attempt it happened in. */
+  attempt: number;
 }
 
 /** Event types of the timeline; the string is what clients see. */
@@ -52,6 +71,8 @@ export const EventType = {
   queued: 'queued',
   /** A multi-host job whose ranks did not all come up went back to the queue (once). */
   requeued: 'requeued',
+  /** A failed run goes back to the queue as the next attempt (its retry policy). */
+  retry: 'retry',
   stop: 'stop',
   maxRuntime: 'max-runtime',
   stalled: 'stalled',
@@ -64,6 +85,9 @@ export const EventType = {
   nodeStarted: 'node-started',
   nodeExited: 'node-exited',
   outputUpload: 'output-upload',
+  /** A job with a Checkpoint Path: what was restored before the boot command, and each upload. */
+  checkpointRestore: 'checkpoint-restore',
+  checkpointUpload: 'checkpoint-upload',
   logUpload: 'log-upload',
   status: 'status',
   failed: 'failed',

@@ -17,6 +17,11 @@ describe('job state machine', () => {
   it('never leaves a terminal status', () => {
     for (const from of TERMINAL_STATUSES) for (const to of JOB_STATUSES) expect(canTransition(from, to)).toBe(false);
   });
+  it('goes back to the queue for a retry, but not once stopping', () => {
+    expect(canTransition('Running', 'Queuing')).toBe(true);
+    expect(canTransition('Initializing', 'Queuing')).toBe(true);
+    expect(canTransition('Stopping', 'Queuing')).toBe(false);
+  });
   it('cannot go back to Initializing from Running', () => {
     expect(() => assertTransition('Running', 'Initializing')).toThrow(InvalidTransitionError);
     expect(() => assertTransition('Running', 'Initializing')).toThrow('a job cannot go from Running to Initializing');

@@ -8,7 +8,9 @@ import type { JobStatus } from '@tc/contracts';
 const NEXT: Record<JobStatus, readonly JobStatus[]> = {
   Initializing: ['Queuing', 'Running', 'Running failed', 'Stopping', 'Stopped'],
   Queuing: ['Initializing', 'Running failed', 'Stopping', 'Stopped'],
-  Running: ['Successful', 'Running failed', 'Stopping'],
+  // Running → Queuing: a failed run retried as a new attempt (its policy allows it), decided
+  // before the job would end, so a retried job never shows as failed.
+  Running: ['Queuing', 'Successful', 'Running failed', 'Stopping'],
   Stopping: ['Stopped', 'Running failed'],
   Successful: [],
   'Running failed': [],

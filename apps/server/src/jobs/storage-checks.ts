@@ -38,6 +38,7 @@ export async function checkStoragePaths(req: CreateTrainingJobRequest, store: Ob
     ...(req.data.source === 'path' ? [{ field: 'data.path', url: req.data.path }] : []),
     { field: 'trainOutput', url: req.trainOutput },
     ...(req.logPath ? [{ field: 'logPath', url: req.logPath }] : []),
+    ...(req.checkpointPath ? [{ field: 'checkpointPath', url: req.checkpointPath }] : []),
   ];
 
   // Each bucket is asked once, however many fields name it.

@@ -187,6 +187,8 @@ export class NotificationService {
         createdAt: job.createdAt,
         startedAt: job.startedAt,
         endedAt: job.endedAt,
+        attempt: job.attempt,
+        maxAttempts: 1 + (job.spec.retry?.maxAttempts ?? 0),
         url: `${this.d.publicUrl.replace(/\/+$/, '')}/jobs/${encodeURIComponent(job.name)}/${job.version}`,
       },
       occurredAt: now,

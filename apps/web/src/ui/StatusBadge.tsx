@@ -1,5 +1,6 @@
 import { Badge, Loader, Tooltip } from '@mantine/core';
 import type { JobStatus } from '@tc/contracts';
+import { attemptText, type AttemptOf } from '../lib/attempt';
 
 const COLORS: Record<JobStatus, string> = {
   Initializing: 'blue',
@@ -18,10 +19,14 @@ export interface StatusBadgeProps {
   /** Shown as a tooltip, e.g. the failure reason. */
   title?: string | null;
   queuePosition?: number | null;
+  /** A job that may retry: which attempt it is on, shown while a retry queues or runs ("attempt 2 of 3"). */
+  attempt?: AttemptOf;
 }
 
-export function StatusBadge({ status, title, queuePosition }: StatusBadgeProps) {
-  const label = status === 'Queuing' && queuePosition ? `Queuing (#${queuePosition})` : status;
+export function StatusBadge({ status, title, queuePosition, attempt }: StatusBadgeProps) {
+  const base = status === 'Queuing' && queuePosition ? `Queuing (#${queuePosition})` : status;
+  const which = attemptText(status, attempt);
+  const label = which ? `${base} · ${which}` : base;
   const badge = (
     <Badge
       color={COLORS[status] ?? 'gray'}

@@ -15,12 +15,15 @@ import type {
   LogLineEvent,
   ManagedContainer,
   ManagedNetwork,
+  ShellOptions,
+  ShellSession,
   UsageSample,
 } from '../container-engine.js';
 import { ContainerGoneError, EngineDeadlineError, ImageArchiveError } from '../container-engine.js';
 import { IdleDeadline } from './idle-deadline.js';
+import { openDockerShell } from './docker-shell.js';
 import { EngineError, engineMessage, statusOf } from './errors.js';
-import { LogDemuxer } from './log-demux.js';
+import { CallerError, callerDemuxer, type LogDemuxer } from './log-demux.js';
 import { ProgressError, readProgress, type ProgressMessage } from './progress.js';
 import { usageFromStats, type EngineStats } from './stats.js';
 
@@ -115,13 +118,6 @@ export function sinceParam(since: Date): string {
   const ms = since.getTime();
   const sec = Math.floor(ms / 1000);
   return `${sec}.${String(ms - sec * 1000).padStart(3, '0')}000000`;
-}
-
-/** Marks an exception from the caller's onLine, which must not be retried as a broken stream. */
-class CallerError extends Error {
-  constructor(override readonly cause: unknown) {
-    super('onLine failed');
-  }
 }
 
 const GPU_DRIVER_MISSING = /could not select device driver/i;
@@ -471,13 +467,7 @@ export class DockerEngine implements ContainerEngine {
   async followLogs(containerId: string, onLine: (line: LogLineEvent) => void, since?: Date, drain?: AbortSignal): Promise<void> {
     const c = this.docker.getContainer(containerId);
     // The caller's own failure must end the follow, not pass for a broken connection.
-    const demux = new LogDemuxer((line) => {
-      try {
-        onLine(line);
-      } catch (err) {
-        throw new CallerError(err);
-      }
-    }, true);
+    const demux = callerDemuxer(onLine);
     const first = since ? sinceParam(since) : undefined;
     if (since) demux.startAt(since);
     /** Whether the container was found stopped before the current request was made. */
@@ -667,6 +657,12 @@ export class DockerEngine implements ContainerEngine {
       if (gone(err)) throw new ContainerGoneError(containerId, { cause: err });
       throw EngineError.from(err, 'reading the container stats failed');
     }
+  }
+
+  async shell(containerId: string, opts: ShellOptions): Promise<ShellSession> {
+    // A swarm manager's engine does not hold the other nodes' containers.
+    if (this.multiHost) throw new EngineError('a terminal is not available on a multi-host engine', 501);
+    return openDockerShell(this.docker, containerId, opts, (what, fn) => this.call(what, fn));
   }
 
   async listManaged(labelSelector: Record<string, string>): Promise<ManagedContainer[]> {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
-import { AGENT_NODE_ROOT, AgentError, type AgentCommand, type AgentMessage, type NodeAgent } from '../node-agent.js';
+import { AGENT_NODE_ROOT, AgentError, checkWorkDir, type AgentCommand, type AgentMessage, type NodeAgent } from '../node-agent.js';
 import { AGENT_LABEL, AGENT_NODE, AGENT_SCRIPT, ensureAgentImage } from './agent-image.js';
 import { engineMessage, statusOf } from './errors.js';
 import { LogDemuxer } from './log-demux.js';
@@ -38,18 +38,6 @@ export async function removeAgent(docker: Dockerode, consoleId: string): Promise
   } catch (err) {
     if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err;
   }
-}
-
-function checkWorkDir(workDir: string): string {
-  if (
-    workDir === '' ||
-    workDir.startsWith('/') ||
-    workDir.includes('\0') ||
-    workDir.split('/').some((s) => s === '' || s === '.' || s === '..')
-  ) {
-    throw new Error(`a work folder must be a plain relative path: ${JSON.stringify(workDir)}`);
-  }
-  return workDir;
 }
 
 /** The container went away (or stopped) under us: worth one fresh ensure. */

@@ -250,3 +250,24 @@ export class LogDemuxer {
     this.onLine({ stream, at, text });
   }
 }
+
+/** Marks an exception from the caller's onLine, which must not pass for a broken stream. */
+export class CallerError extends Error {
+  constructor(override readonly cause: unknown) {
+    super('onLine failed');
+  }
+}
+
+/**
+ * A demuxer of a timestamped log whose caller's own failure ends the follow (as CallerError)
+ * instead of passing for a broken connection that is retried.
+ */
+export function callerDemuxer(onLine: (line: LogLineEvent) => void): LogDemuxer {
+  return new LogDemuxer((line) => {
+    try {
+      onLine(line);
+    } catch (err) {
+      throw new CallerError(err);
+    }
+  }, true);
+}

@@ -175,6 +175,7 @@ interface Stage {
   groups: { name: string; files: (StageFile & { parsed: URL })[] }[];
   concurrency: number;
   marker: string | null;
+  report: string[];
 }
 
 function parseStage(v: unknown): Stage {
@@ -189,6 +190,7 @@ function parseStage(v: unknown): Stage {
     groups: [],
     concurrency: checkConcurrency(input.concurrency, 16),
     marker: input.marker === undefined || input.marker === null ? null : checkRelative(input.marker, 'the marker'),
+    report: Array.isArray(input.report) ? input.report.filter((r): r is string => typeof r === 'string') : [],
   };
   for (const g of input.groups as unknown[]) {
     if (!isRecord(g) || typeof g.name !== 'string' || !Array.isArray(g.files)) throw invalid('each group needs a name and files');
@@ -653,6 +655,14 @@ async function stage(raw: unknown): Promise<void> {
     agent.destroy();
     secureAgent.destroy();
   }
+  // Before the marker: the job's command has not started, so these are the files as staged.
+  for (const g of input.groups) {
+    if (!input.report.includes(g.name)) continue;
+    for (const file of g.files) {
+      const s = await lstat(path.join(root, file.path)).catch(() => null);
+      if (s?.isFile()) send({ type: 'file', path: file.path, size: s.size, mtimeMs: s.mtimeMs });
+    }
+  }
   if (input.marker) {
     try {
       await writeFile(path.join(root, input.marker), '', { flag: 'wx', mode: 0o644 });
@@ -800,7 +810,7 @@ async function scan(raw: unknown): Promise<void> {
         }
         files += 1;
         bytes += s.size;
-        send({ type: 'file', path: rel, size: s.size });
+        send({ type: 'file', path: rel, size: s.size, mtimeMs: s.mtimeMs });
       } else if (s.isDirectory()) {
         let sub: FileHandle;
         try {

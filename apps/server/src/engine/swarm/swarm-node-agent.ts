@@ -6,7 +6,7 @@ import { AGENT_LABEL, AGENT_NODE, AGENT_REPOSITORY, AGENT_SCRIPT, ensureAgentIma
 import { AGENT_CAPABILITIES, agentContainerName } from '../docker/docker-node-agent.js';
 import { engineMessage, statusOf } from '../docker/errors.js';
 import { readProgress } from '../docker/progress.js';
-import { AGENT_NODE_ROOT, AgentError, type AgentCommand, type AgentMessage, type NodeAgent } from '../node-agent.js';
+import { AGENT_NODE_ROOT, AgentError, checkWorkDir, type AgentCommand, type AgentMessage, type NodeAgent } from '../node-agent.js';
 
 /**
  * The node agent on a Docker Swarm. The console reaches only the manager, which cannot exec into
@@ -89,18 +89,6 @@ export async function removeSwarmAgent(manager: Dockerode, consoleId: string): P
       if (statusOf(err) !== 404) throw err;
     }
   }
-}
-
-function checkWorkDir(workDir: string): string {
-  if (
-    workDir === '' ||
-    workDir.startsWith('/') ||
-    workDir.includes('\0') ||
-    workDir.split('/').some((s) => s === '' || s === '.' || s === '..')
-  ) {
-    throw new Error(`a work folder must be a plain relative path: ${JSON.stringify(workDir)}`);
-  }
-  return workDir;
 }
 
 function within<T>(ms: number, p: Promise<T>, what: () => string): Promise<T> {

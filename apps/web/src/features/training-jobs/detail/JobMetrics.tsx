@@ -1,10 +1,12 @@
-import { Anchor, Group, Paper, SimpleGrid, Stack, Table, Text } from '@mantine/core';
+import { useState } from 'react';
+import { Anchor, Group, Paper, SegmentedControl, SimpleGrid, Stack, Table, Text } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { isTerminal, type JobMetrics as JobMetricsData, type TrainingJob } from '@tc/contracts';
 import { api } from '../../../api/client';
 import { EmptyState, ErrorState, LoadingState } from '../../../ui/states';
 import { TimeSeriesChart, type TimeSeries } from '../../../ui/charts/TimeSeriesChart';
 import { trainingJobKeys } from '../api';
+import { EditMetricDefinitions } from './EditMetricDefinitions';
 
 /** How often the metrics refresh while the job runs. */
 const METRICS_POLL_MS = 3000;
@@ -35,23 +37,32 @@ function useJobMetrics(job: TrainingJob) {
 export function JobMetrics({ job }: { job: TrainingJob }) {
   const live = !isTerminal(job.status);
   const metrics = useJobMetrics(job);
+  // By step where a metric's values all have one (epochs, iterations), else by time.
+  const [xAxis, setXAxis] = useState<'step' | 'time'>('step');
   if (metrics.isPending) return <LoadingState label="Loading metrics…" />;
   if (metrics.isError && !metrics.data) {
     return <ErrorState title="Could not load metrics" message={metrics.error.message} onRetry={() => void metrics.refetch()} />;
   }
   const { series } = metrics.data;
+  // Once the run has ended its stored log can be read again with other definitions.
+  const edit = live ? null : <EditMetricDefinitions job={job} />;
   if (series.length === 0) {
     return (
-      <EmptyState title="No metrics yet" testId="metrics-empty">
-        <Text size="sm" c="dimmed">
-          {live
-            ? 'Values appear as the job logs them: name=value or name: value pairs, the metrics defined for the job, and /home/work/outputs/metrics.jsonl once it ends.'
-            : 'The job logged no name=value pairs, no defined metric, and wrote no metrics.jsonl.'}
-        </Text>
-      </EmptyState>
+      <Stack gap="sm">
+        <EmptyState title="No metrics yet" testId="metrics-empty">
+          <Text size="sm" c="dimmed">
+            {live
+              ? 'Values appear as the job logs them: name=value or name: value pairs, the metrics defined for the job, and /home/work/outputs/metrics.jsonl once it ends.'
+              : 'The job logged no name=value pairs, no defined metric, and wrote no metrics.jsonl.'}
+          </Text>
+        </EmptyState>
+        {edit && <Group justify="center">{edit}</Group>}
+      </Stack>
     );
   }
   const names = [...new Set(series.map((s) => s.name))];
+  const stepped = (name: string) => series.filter((s) => s.name === name).every((s) => s.points.every((p) => p.step !== undefined));
+  const anyStepped = names.some(stepped);
   return (
     <Stack gap="lg">
       <Group justify="space-between">
@@ -59,9 +70,24 @@ export function JobMetrics({ job }: { job: TrainingJob }) {
           {names.length} {names.length === 1 ? 'metric' : 'metrics'}
           {live ? ', updated every few seconds' : ''}
         </Text>
-        <Anchor href={`/api/v1${metricsPath(job.name, job.version)}.csv`} size="sm" download>
-          Download CSV
-        </Anchor>
+        <Group gap="md">
+          {anyStepped && (
+            <SegmentedControl
+              size="xs"
+              aria-label="X axis"
+              value={xAxis}
+              onChange={(v) => setXAxis(v === 'time' ? 'time' : 'step')}
+              data={[
+                { value: 'step', label: 'By step' },
+                { value: 'time', label: 'By time' },
+              ]}
+            />
+          )}
+          {edit}
+          <Anchor href={`/api/v1${metricsPath(job.name, job.version)}.csv`} size="sm" download>
+            Download CSV
+          </Anchor>
+        </Group>
       </Group>
       <Paper withBorder p="md">
         <Table aria-label="Latest metric values" striped>
@@ -92,10 +118,18 @@ export function JobMetrics({ job }: { job: TrainingJob }) {
       </Paper>
       <SimpleGrid cols={{ base: 1, md: 2 }} spacing="lg">
         {names.map((name) => {
+          const byStep = xAxis === 'step' && stepped(name);
           const lines: TimeSeries[] = series
             .filter((s) => s.name === name)
-            .map((s) => ({ label: `node ${s.node}`, points: s.points.map((p) => ({ x: Date.parse(p.at), y: p.value })) }));
-          return <TimeSeriesChart key={name} title={name} series={lines} ariaLabel={`Metric ${name}`} />;
+            .map((s) => ({
+              label: `node ${s.node}`,
+              points: s.points.map((p) => ({ x: byStep ? p.step! : Date.parse(p.at), y: p.value })),
+            }));
+          return (
+            <div key={name} data-x-axis={byStep ? 'step' : 'time'}>
+              <TimeSeriesChart title={name} series={lines} ariaLabel={`Metric ${name}`} xNumberLabel={byStep ? 'step' : undefined} />
+            </div>
+          );
         })}
       </SimpleGrid>
     </Stack>

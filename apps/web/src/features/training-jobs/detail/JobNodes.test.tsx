@@ -164,3 +164,22 @@ describe('detailRefetchInterval', () => {
     expect(detailRefetchInterval(undefined)).toBe(false);
   });
 });
+
+describe('terminal button', () => {
+  const terminals = (status: JobStatus, ...nodes: JobNode[]) => {
+    renderPage(<JobNodes status={status} nodes={nodes} job={{ name: 'linreg', version: 'V001' }} />);
+    return screen.queryAllByRole('button', { name: /^Open a terminal on node/ }).map((b) => b.getAttribute('aria-label'));
+  };
+
+  it('is offered on the running nodes of a running job only', () => {
+    expect(terminals('Running', node(0, [downloaded]), node(1, [downloaded], 'created'))).toEqual(['Open a terminal on node 0']);
+    cleanup();
+    expect(terminals('Stopping', node(0, [downloaded]))).toEqual([]);
+    cleanup();
+    expect(terminals('Successful', node(0, [downloaded, uploaded], 'exited'))).toEqual([]);
+    cleanup();
+    // Without the job (another page listing nodes), no terminal.
+    renderPage(<JobNodes status="Running" nodes={[node(0, [downloaded])]} />);
+    expect(screen.queryByRole('button', { name: /terminal/i })).toBeNull();
+  });
+});

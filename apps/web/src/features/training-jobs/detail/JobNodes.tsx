@@ -1,6 +1,7 @@
 import { Box, Group, Progress, Text } from '@mantine/core';
 import { isTerminal, type JobNode, type JobStatus, type NodeTransfer } from '@tc/contracts';
 import { formatBytes } from '../../../lib/format';
+import { NodeTerminalButton } from './NodeTerminal';
 
 const files = (n: number) => `${n.toLocaleString()} ${n === 1 ? 'file' : 'files'}`;
 
@@ -33,7 +34,16 @@ const BAR_ROOM = { h: 8, mt: 4 } as const;
  * keeps room for both lines and one bar (only one step moves at a time), so nothing below moves
  * when a step starts or ends.
  */
-export function JobNodes({ nodes, status }: { nodes: JobNode[]; status: JobStatus }) {
+export function JobNodes({
+  nodes,
+  status,
+  job,
+}: {
+  nodes: JobNode[];
+  status: JobStatus;
+  /** The job the nodes belong to: with it, running nodes offer a terminal. */
+  job?: { name: string; version: string };
+}) {
   const ended = isTerminal(status);
   if (nodes.length === 0) return null;
   return (
@@ -49,9 +59,13 @@ export function JobNodes({ nodes, status }: { nodes: JobNode[]; status: JobStatu
                 Node {n.index}
               </Text>
               <Text size="sm" c="dimmed">
-                {n.hostname} · {n.state}
+                {n.hostname}
+                {n.host ? ` on ${n.host}` : ''} · {n.state}
                 {n.exitCode !== null ? ` · exit code ${n.exitCode}` : ''}
               </Text>
+              {job && status === 'Running' && n.state === 'running' && (
+                <NodeTerminalButton name={job.name} version={job.version} node={n.index} />
+              )}
             </Group>
             {transfers.length + blanks > 0 && (
               <Box data-transfer-slot>

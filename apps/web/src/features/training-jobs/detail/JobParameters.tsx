@@ -51,12 +51,14 @@ export function JobParameters({ job }: { job: TrainingJob }) {
         : none,
     ],
     ['Job Log Path', mono(s.logPath)],
+    ['Checkpoint Path', s.checkpointPath ? mono(s.checkpointPath) : 'none'],
     ['Max Running Time', s.maxRuntimeMinutes ? `${s.maxRuntimeMinutes} minutes` : 'no limit'],
     ['Stall Watchdog', s.stallWatchdog ? `${s.stallWatchdog.action} when no log line for ${s.stallWatchdog.minutes} minutes` : 'off'],
     ['Resource Pool', s.resources?.pool || 'public'],
     ['Type', s.resources?.type ?? 'CPU'],
     ['Specifications', mono(s.resources?.flavor)],
     ['Compute Nodes', String(s.resources?.nodes ?? 1)],
+    ['Automatic Retry', s.retry?.maxAttempts ? `${s.retry.maxAttempts} on ${(s.retry.on ?? ['platform']).join(', ')}` : 'off'],
     ['Notification', s.notification?.topic ? `${s.notification.topic}: ${s.notification.events.join(', ')}` : 'No notification'],
   ];
   return (

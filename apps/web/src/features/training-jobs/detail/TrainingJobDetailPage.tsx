@@ -1,6 +1,6 @@
 import { Alert, Anchor, Breadcrumbs, Code, Group, Paper, Select, SimpleGrid, Stack, Tabs, Text, Title } from '@mantine/core';
 import { useState } from 'react';
-import { Link, useNavigate, useParams } from 'react-router';
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { isTerminal, type FailureClass, type TrainingJob } from '@tc/contracts';
 import { ApiRequestError } from '../../../api/client';
 import { formatDateTime, formatDuration } from '../../../lib/format';
@@ -13,6 +13,7 @@ import { JobActions } from '../list/JobActions';
 import { LogViewer } from '../logs/LogViewer';
 import { EventTimeline } from './EventTimeline';
 import { JobNodes } from './JobNodes';
+import { JobAttempts } from './JobAttempts';
 import { JobParameters } from './JobParameters';
 import { ResourceUsages } from './ResourceUsages';
 import { JobOutputs } from './JobOutputs';
@@ -57,14 +58,22 @@ export function TrainingJobDetailPage() {
   );
 }
 
+const TABS = ['logs', 'events', 'configurations', 'outputs', 'usage', 'metrics'] as const;
+
 function JobView({ job }: { job: TrainingJob }) {
   const navigate = useNavigate();
   const live = !isTerminal(job.status);
   const now = useNow(1000, live);
+  // The open tab is in the address (`?tab=metrics`), so a link can open it.
+  const [params, setParams] = useSearchParams();
+  const tab = TABS.find((t) => t === params.get('tab')) ?? 'logs';
   // The usage charts (and their lazily loaded library) only once their tab is opened.
-  const [usageShown, setUsageShown] = useState(false);
+  const [usageShown, setUsageShown] = useState(tab === 'usage');
   // Mounted (and polling) once first opened, like the usage tab.
-  const [metricsShown, setMetricsShown] = useState(false);
+  const [metricsShown, setMetricsShown] = useState(tab === 'metrics');
+  // A tab opened by the address (back, forward, a link on this page) counts as opened too.
+  if (tab === 'usage' && !usageShown) setUsageShown(true);
+  if (tab === 'metrics' && !metricsShown) setMetricsShown(true);
   return (
     <>
       <Group justify="space-between" align="flex-start" wrap="wrap">
@@ -75,7 +84,7 @@ function JobView({ job }: { job: TrainingJob }) {
               {job.version}
             </Text>
           </Title>
-          <StatusBadge status={job.status} queuePosition={job.queuePosition} />
+          <StatusBadge status={job.status} queuePosition={job.queuePosition} attempt={job} />
           <SelectVersion name={job.name} version={job.version} />
           <ViewComparisonButton name={job.name} />
         </Group>
@@ -132,12 +141,23 @@ function JobView({ job }: { job: TrainingJob }) {
           <Fact label="Duration">{formatDuration(job.startedAt, job.endedAt, now)}</Fact>
           <Fact label="Compute Nodes">{job.spec.resources?.nodes ?? job.nodes.length}</Fact>
         </SimpleGrid>
-        <JobNodes nodes={job.nodes} status={job.status} />
+        <JobNodes nodes={job.nodes} status={job.status} job={job} />
+        <JobAttempts job={job} now={now} />
       </Paper>
 
       <Tabs
-        defaultValue="logs"
-        onChange={(tab) => (tab === 'usage' && setUsageShown(true)) || (tab === 'metrics' && setMetricsShown(true))}
+        value={tab}
+        onChange={(next) => {
+          if (next === 'usage') setUsageShown(true);
+          if (next === 'metrics') setMetricsShown(true);
+          setParams(
+            (p) => {
+              p.set('tab', next ?? 'logs');
+              return p;
+            },
+            { replace: true },
+          );
+        }}
       >
         <Tabs.List>
           <Tabs.Tab value="logs">Logs</Tabs.Tab>

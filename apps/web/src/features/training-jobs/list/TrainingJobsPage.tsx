@@ -128,7 +128,7 @@ function JobsTable({ jobs, now }: { jobs: TrainingJobSummary[]; now: Date }) {
                 )}
               </Table.Td>
               <Table.Td>
-                <StatusBadge status={job.status} title={job.reason} queuePosition={job.queuePosition} />
+                <StatusBadge status={job.status} title={job.reason} queuePosition={job.queuePosition} attempt={job} />
                 {job.reason && (
                   <Text size="xs" c="red" maw="40ch" mt={4}>
                     {job.failureClass ? `[${job.failureClass}] ` : ''}

@@ -87,6 +87,91 @@ describe('LogViewer', () => {
   });
 });
 
+describe('LogViewer niceties', () => {
+  afterEach(() => localStorage.clear());
+
+  const serveLines = (byNode: Record<number, LogLine[]>) =>
+    routeFetch({
+      'GET /api/v1/training-jobs/j/versions/V001/logs': ({ url }) => {
+        const node = Number(new URL(url, 'http://x').searchParams.get('node') ?? 0);
+        const lines = byNode[node] ?? [];
+        return json({ lines, nextCursor: String(lines.length), complete: true } satisfies LogPage);
+      },
+    });
+  const at = (s: number) => `2025-11-28T10:00:${String(s).padStart(2, '0')}.000Z`;
+  const node = (index: number) => ({ index, hostname: `host-${index}`, state: 'exited', exitCode: 0 });
+
+  it('shows each line’s time when asked, and remembers the choice', async () => {
+    serveLines({ 0: [{ ...line(1), at: at(5) }] });
+    const view = renderPage(<LogViewer name="j" version="V001" nodes={[]} live={false} />);
+    await screen.findByText('epoch 1 loss=0.1');
+    expect(document.querySelector('.log-line__time')).toBeNull();
+    fireEvent.click(screen.getByRole('switch', { name: 'Timestamps' }));
+    const time = document.querySelector('time.log-line__time');
+    expect(time?.getAttribute('datetime')).toBe(at(5));
+    expect(time?.textContent).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:05\.000$/);
+    view.unmount();
+
+    renderPage(<LogViewer name="j" version="V001" nodes={[]} live={false} />);
+    await screen.findByText('epoch 1 loss=0.1');
+    expect((screen.getByRole('switch', { name: 'Timestamps' }) as HTMLInputElement).checked).toBe(true);
+    expect(document.querySelector('time.log-line__time')).not.toBeNull();
+  });
+
+  it('jumps to the first line that mentions an error and marks it', async () => {
+    serveLines({
+      0: [
+        line(1, 'starting'),
+        { ...line(2, 'progress 10%'), stream: 'stderr' },
+        line(3, 'Traceback (most recent call last):'),
+        line(4, 'ValueError: bad'),
+      ],
+    });
+    renderPage(<LogViewer name="j" version="V001" nodes={[]} live={false} />, { url: '/jobs/j/V001' });
+    await screen.findByText('starting');
+    fireEvent.click(screen.getByRole('button', { name: 'First error' }));
+    await waitFor(() => expect(document.querySelector('.log-line--target')?.getAttribute('data-seq')).toBe('3'));
+    expect(document.querySelector('[aria-current="location"]')?.textContent).toContain('Traceback');
+  });
+
+  it('offers no jump when no line mentions an error', async () => {
+    serveLines({ 0: [line(1, 'all fine')] });
+    renderPage(<LogViewer name="j" version="V001" nodes={[]} live={false} />);
+    await screen.findByText('all fine');
+    expect((screen.getByRole('button', { name: 'First error' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('opens a link to a line at that line, marked, and each line number is such a link', async () => {
+    serveLines({ 0: Array.from({ length: 30 }, (_, i) => line(i + 1)) });
+    renderPage(<LogViewer name="j" version="V001" nodes={[]} live />, { url: '/jobs/j/V001?tab=logs#L25' });
+    await screen.findByText('epoch 25 loss=0.25');
+    await waitFor(() => expect(document.querySelector('.log-line--target')?.getAttribute('data-seq')).toBe('25'));
+    // A link points at the line, with the tab and node kept.
+    expect(screen.getByRole('link', { name: 'Link to line 7' }).getAttribute('href')).toBe('/jobs/j/V001?tab=logs&node=0#L7');
+    fireEvent.click(screen.getByRole('link', { name: 'Link to line 7' }));
+    await waitFor(() => expect(document.querySelector('.log-line--target')?.getAttribute('data-seq')).toBe('7'));
+  });
+
+  it('interleaves every node’s lines by time, each with its node', async () => {
+    serveLines({
+      0: [
+        { ...line(1, 'n0 first'), at: at(1) },
+        { ...line(2, 'n0 third'), at: at(3) },
+      ],
+      1: [
+        { ...line(1, 'n1 second'), at: at(2) },
+        { ...line(2, 'n1 fourth'), at: at(4) },
+      ],
+    });
+    renderPage(<LogViewer name="j" version="V001" nodes={[node(0), node(1)]} live={false} />, { url: '/jobs/j/V001?node=all' });
+    await screen.findByText('n1 fourth');
+    const rows = [...document.querySelectorAll('.log-line')].map((r) => r.textContent);
+    expect(rows).toEqual(['[0]1n0 first', '[1]1n1 second', '[0]2n0 third', '[1]2n1 fourth']);
+    expect(screen.getByText('4 lines')).toBeTruthy();
+    expect(screen.getByRole('link', { name: 'Link to node 1 line 2' }).getAttribute('href')).toBe('/jobs/j/V001?node=all&tab=logs#N1-L2');
+  });
+});
+
 /** The browser's EventSource as the hook uses it; the test plays the server. */
 class FakeEventSource {
   static readonly CONNECTING = 0;

@@ -13,7 +13,8 @@ import { useResourcePools } from '../../resource-pools/api';
 import { fieldMessage, STEPS, stepOfPath, wizardResolver, type WizardContext } from './form';
 import { EMPTY_VALUES, type WizardValues } from './values';
 import { BasicInfoStep } from './steps/BasicInfoStep';
-import { ConfirmStep } from './steps/ConfirmStep';
+import { BUDGET_REFUSAL_ID, ConfirmStep } from './steps/ConfirmStep';
+import { useCostEstimate } from './costEstimate';
 import { JobParametersStep } from './steps/JobParametersStep';
 import { NotificationStep } from './steps/NotificationStep';
 import { ResourcesStep } from './steps/ResourcesStep';
@@ -119,6 +120,8 @@ function Wizard({ initial, fixedName = false, version }: { initial: WizardValues
   const existing = useJobVersions(!fixedName && JobName.safeParse(settledName).success ? settledName : null);
   const existingVersions = fixedName || !existing.data ? 0 : existing.data.length;
   const shownVersion = version ?? nextVersion(existing.data ?? []);
+  // The server refuses a job its budget cannot cover (same rule): Submit says so first.
+  const cost = useCostEstimate(form.control);
 
   const goTo = (step: number) => {
     setActive(step);
@@ -145,6 +148,7 @@ function Wizard({ initial, fixedName = false, version }: { initial: WizardValues
 
   const submit = form.handleSubmit(
     async (request) => {
+      if (cost.refusal) return;
       setSubmitError(null);
       try {
         const job = await create.mutateAsync({ body: request, idempotencyKey });
@@ -218,6 +222,7 @@ function Wizard({ initial, fixedName = false, version }: { initial: WizardValues
             onBack={() => setActive(active - 1)}
             finishLabel="Submit"
             busy={form.formState.isSubmitting || create.isPending}
+            blockedBy={active === last && cost.refusal ? BUDGET_REFUSAL_ID : null}
           />
         </Paper>
       </form>

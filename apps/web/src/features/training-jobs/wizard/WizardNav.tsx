@@ -12,8 +12,10 @@ export function WizardNav(props: {
   onBack: () => void;
   finishLabel: string;
   busy: boolean;
+  /** The id of the message saying why the finish is not possible now (Submit is then disabled). */
+  blockedBy?: string | null;
 }) {
-  const { cancelTo, active, last, onBack, finishLabel, busy } = props;
+  const { cancelTo, active, last, onBack, finishLabel, busy, blockedBy } = props;
   return (
     <Group justify="space-between" mt="xl">
       <Button variant="default" component={Link} to={cancelTo}>
@@ -28,7 +30,7 @@ export function WizardNav(props: {
         {active < last ? (
           <Button type="submit">Next</Button>
         ) : (
-          <Button type="submit" loading={busy}>
+          <Button type="submit" loading={busy} disabled={!!blockedBy} aria-describedby={blockedBy ?? undefined}>
             {finishLabel}
           </Button>
         )}

@@ -12,8 +12,10 @@ const spec: TrainingJobSpec = {
   trainOutput: 'obs://demo/output/',
   env: [{ name: 'EPOCHS', value: '20' }],
   logPath: 'obs://demo/logs/',
+  checkpointPath: 'obs://demo/ckpt/',
   resources: { pool: 'public', type: 'CPU', flavor: 'cpu.2u8g', nodes: 1 },
   maxRuntimeMinutes: 30,
+  retry: { maxAttempts: 1, on: ['platform', 'resources'] },
   notification: { topic: 'ops', events: ['OnJobSucceeded', 'OnJobFailed'] },
   saveConfig: { name: 'linreg-params' },
 };

@@ -21,11 +21,13 @@ export function toFormValues(source: TrainingJobSpec | TrainingJobParameters, na
     // A secret's value comes back blank (the API never shows it again): the user types it anew.
     env: (source.env ?? []).map((e) => ({ ...e })),
     logPath: source.logPath ?? '',
+    checkpointPath: source.checkpointPath ?? '',
     maxRuntimeMinutes: source.maxRuntimeMinutes ?? '',
     stallWatchdog: source.stallWatchdog ?? { minutes: '', action: 'alert' },
     resources: source.resources
       ? { pool: source.resources.pool ?? '', type: source.resources.type, flavor: source.resources.flavor, nodes: source.resources.nodes }
       : { ...EMPTY_VALUES.resources },
+    retry: source.retry ? { maxAttempts: source.retry.maxAttempts, on: [...(source.retry.on ?? ['platform'])] } : { ...EMPTY_VALUES.retry },
     notification: source.notification
       ? { topic: source.notification.topic, events: [...source.notification.events] }
       : { topic: '', events: [] },

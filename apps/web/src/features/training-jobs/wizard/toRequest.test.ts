@@ -47,6 +47,14 @@ describe('toRequest', () => {
     expect(CreateTrainingJobRequest.safeParse(req).success).toBe(true);
   });
 
+  it('sends a retry policy only when retries are asked for, and finds its errors on step 3', () => {
+    expect(toRequest(filled).retry).toBeUndefined();
+    const req = toRequest({ ...filled, retry: { maxAttempts: 2, on: ['platform', 'user'] } });
+    expect(req.retry).toEqual({ maxAttempts: 2, on: ['platform', 'user'] });
+    expect(CreateTrainingJobRequest.safeParse(req).success).toBe(true);
+    expect(stepOfPath('retry.maxAttempts')).toBe(2);
+  });
+
   it('sends only the chosen data source', () => {
     const req = toRequest({ ...filled, data: { source: 'dataset', path: 'obs://demo/data/', datasetId: 'mnist', version: 'V002' } });
     expect(req.data).toEqual({ source: 'dataset', datasetId: 'mnist', version: 'V002' });

@@ -25,6 +25,7 @@ export function toRequest(v: WizardValues): CreateTrainingJobInput {
     trainOutput: v.trainOutput.trim(),
     env: v.env.map((row) => ({ name: row.name.trim(), value: row.value, ...(row.secret ? { secret: true } : {}) })),
     logPath: orUndefined(v.logPath.trim()),
+    checkpointPath: orUndefined(v.checkpointPath.trim()),
     resources: {
       pool: v.resources.pool,
       type: v.resources.type,
@@ -35,6 +36,10 @@ export function toRequest(v: WizardValues): CreateTrainingJobInput {
   };
   if (v.maxRuntimeMinutes !== '') req.maxRuntimeMinutes = v.maxRuntimeMinutes;
   if (v.stallWatchdog.minutes !== '') req.stallWatchdog = { minutes: v.stallWatchdog.minutes, action: v.stallWatchdog.action };
+  // 0 retries is the default: the request stays without a policy.
+  if (v.retry.maxAttempts !== 0) {
+    req.retry = { maxAttempts: v.retry.maxAttempts === '' ? Number.NaN : v.retry.maxAttempts, on: [...v.retry.on] };
+  }
   if (v.notification.topic !== '') req.notification = { topic: v.notification.topic, events: [...v.notification.events] };
   if (v.metrics.length > 0) req.metrics = v.metrics.map((m) => ({ name: m.name.trim(), regex: m.regex }));
   if (v.saveConfig.enabled) req.saveConfig = { name: v.saveConfig.name.trim(), description: orUndefined(v.saveConfig.description) };

@@ -1,4 +1,4 @@
-import type { NotificationEvent, ResourceType, StallWatchdog } from '@tc/contracts';
+import type { NotificationEvent, ResourceType, RetryPolicy, StallWatchdog } from '@tc/contracts';
 
 /**
  * What the wizard's controls hold. It mirrors the create request field for field, so the
@@ -15,11 +15,15 @@ export interface WizardValues {
   /** secret: the container gets the value, but no page shows it again once submitted. */
   env: { name: string; value: string; secret?: boolean }[];
   logPath: string;
+  /** '' = none. */
+  checkpointPath: string;
   /** '' = no limit. */
   maxRuntimeMinutes: number | '';
   /** minutes '' = no watchdog. */
   stallWatchdog: { minutes: number | ''; action: StallWatchdog['action'] };
   resources: { pool: string; type: ResourceType; flavor: string; nodes: number | '' };
+  /** Automatic Retry: maxAttempts 0 = none (no `retry` in the request); `on` the failure classes retried. */
+  retry: { maxAttempts: number | ''; on: NonNullable<RetryPolicy['on']> };
   /** topic '' = no notification. */
   notification: { topic: string; events: NotificationEvent[] };
   /** Metrics read from the log: a name and a regular expression with one capture group. */
@@ -35,9 +39,11 @@ export const EMPTY_VALUES: WizardValues = {
   trainOutput: '',
   env: [],
   logPath: '',
+  checkpointPath: '',
   maxRuntimeMinutes: '',
   stallWatchdog: { minutes: '', action: 'alert' },
   resources: { pool: '', type: 'CPU', flavor: '', nodes: 1 },
+  retry: { maxAttempts: 0, on: ['platform'] },
   notification: { topic: '', events: [] },
   metrics: [],
   saveConfig: { enabled: false, name: '', description: '' },

@@ -1,6 +1,8 @@
 import type { ReactNode } from 'react';
-import { Code, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Code, Stack, Table, Text, Title } from '@mantine/core';
+import { formatCoreHours } from '@tc/contracts';
 import { useResourcePools } from '../../../resource-pools/api';
+import { useCostEstimate, type CostEstimate } from '../costEstimate';
 import { flavorLabel } from '../resources';
 import { useWizardForm } from '../useWizardForm';
 
@@ -17,9 +19,15 @@ export function ConfirmStep({ version }: { version?: string }) {
     </Text>
   );
   const mono = (s: string) => (s ? <Code style={{ wordBreak: 'break-all' }}>{s}</Code> : none);
+  const cost = useCostEstimate();
 
   return (
     <Stack gap="lg" aria-label="Summary">
+      {cost.refusal && (
+        <Alert id={BUDGET_REFUSAL_ID} role="alert" color="red" title="The budget cannot cover this job">
+          {cost.refusal[0]!.toUpperCase() + cost.refusal.slice(1)}.
+        </Alert>
+      )}
       <Section title="Basic information">
         <Row label="Name">{v.name || none}</Row>
         <Row label="Version">{version ?? 'assigned on submit'}</Row>
@@ -51,6 +59,7 @@ export function ConfirmStep({ version }: { version?: string }) {
             : v.metrics.map((m, i) => <div key={i}>{mono(`${m.name}: ${m.regex}`)}</div>)}
         </Row>
         <Row label="Job Log Path">{mono(v.logPath)}</Row>
+        <Row label="Checkpoint Path">{v.checkpointPath ? mono(v.checkpointPath) : 'none'}</Row>
         <Row label="Max Running Time">{v.maxRuntimeMinutes === '' ? 'no limit' : `${v.maxRuntimeMinutes} minutes`}</Row>
         <Row label="Stall Watchdog">
           {v.stallWatchdog.minutes === ''
@@ -63,6 +72,19 @@ export function ConfirmStep({ version }: { version?: string }) {
         <Row label="Type">{v.resources.type}</Row>
         <Row label="Specifications">{flavor ? flavorLabel(flavor) : v.resources.flavor || none}</Row>
         <Row label="Compute Nodes">{String(v.resources.nodes)}</Row>
+        <Row label="Automatic Retry">
+          {v.retry.maxAttempts ? `${v.retry.maxAttempts} on ${v.retry.on.join(', ') || 'no class'}` : 'off'}
+        </Row>
+        <Row label="Estimated Cost">
+          <CostText cost={cost} />
+        </Row>
+        <Row label="Budget Balance">
+          {cost.balance === undefined
+            ? 'unknown'
+            : cost.balance === null
+              ? 'no budget limit'
+              : `${formatCoreHours(cost.balance)} core-hours`}
+        </Row>
       </Section>
       <Section title="Notification">
         <Row label="Topic">{v.notification.topic || 'No notification'}</Row>
@@ -72,6 +94,24 @@ export function ConfirmStep({ version }: { version?: string }) {
         </Row>
       </Section>
     </Stack>
+  );
+}
+
+/** Submit's reason for being disabled, when it is. */
+export const BUDGET_REFUSAL_ID = 'budget-refusal';
+
+function CostText({ cost }: { cost: CostEstimate }) {
+  if (cost.maxRuntimeMinutes === null) return <span>No estimate without a max running time</span>;
+  if (!cost.flavor || cost.coreHours === null) return <span>unknown</span>;
+  const f = cost.flavor;
+  const perNode = f.gpus > 0 ? `(${f.vcpus} vCPUs + ${f.gpus} GPUs × ${cost.gpuHourWeight})` : `${f.vcpus} vCPU${f.vcpus === 1 ? '' : 's'}`;
+  return (
+    <span>
+      up to {formatCoreHours(cost.coreHours)} core-hours{' '}
+      <Text span c="dimmed" inherit>
+        ({cost.nodes} node{cost.nodes === 1 ? '' : 's'} × {perNode} × {formatCoreHours(cost.maxRuntimeMinutes / 60)} h)
+      </Text>
+    </span>
   );
 }
 

@@ -107,6 +107,11 @@ export function JobParametersStep() {
       <EnvironmentVariables />
       <MetricDefinitionsField />
       <PathField name="logPath" label="Job Log Path" description="Optional. Each node's log is written here when the job ends." />
+      <PathField
+        name="checkpointPath"
+        label="Checkpoint Path"
+        description="Optional. /home/work/checkpoints/ ($MA_CHECKPOINT_DIR) is uploaded here while the job runs and restored from it before it starts, on a retry and in a new version; a script that resumes from it survives a lost host. Not the data folder or one inside it."
+      />
       <MinutesInput
         name="maxRuntimeMinutes"
         label="Max Running Time (minutes)"

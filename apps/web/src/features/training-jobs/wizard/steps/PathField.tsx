@@ -3,7 +3,7 @@ import { Controller } from 'react-hook-form';
 import { ObjectPathInput } from '../../../storage/ObjectPathInput';
 import { useWizardForm } from '../useWizardForm';
 
-type PathName = 'algorithm.codeDir' | 'data.path' | 'trainOutput' | 'logPath';
+type PathName = 'algorithm.codeDir' | 'data.path' | 'trainOutput' | 'logPath' | 'checkpointPath';
 
 export function PathField({
   name,

@@ -1,5 +1,6 @@
 import { useEffect, useMemo } from 'react';
-import { Alert, NumberInput, Paper, SegmentedControl, Input, SimpleGrid, Stack, Text } from '@mantine/core';
+import { Alert, Checkbox, Group, NumberInput, Paper, SegmentedControl, Input, SimpleGrid, Stack, Text } from '@mantine/core';
+import { MAX_RETRIES, RETRYABLE_FAILURE_CLASSES } from '@tc/contracts';
 import { Controller, useWatch } from 'react-hook-form';
 import { SelectField } from '../../../../ui/SelectField';
 import { ErrorState, LoadingState } from '../../../../ui/states';
@@ -10,9 +11,9 @@ import { useWizardForm } from '../useWizardForm';
 export function ResourcesStep() {
   const { control, setValue, getValues } = useWizardForm();
   const pools = useResourcePools();
-  const [poolId, type, flavorId, nodes] = useWatch({
+  const [poolId, type, flavorId, nodes, retries] = useWatch({
     control,
-    name: ['resources.pool', 'resources.type', 'resources.flavor', 'resources.nodes'],
+    name: ['resources.pool', 'resources.type', 'resources.flavor', 'resources.nodes', 'retry.maxAttempts'],
   });
   const items = useMemo(() => pools.data?.items ?? [], [pools.data]);
   const pool = items.find((p) => p.id === poolId) ?? (poolId === '' ? items.find((p) => p.id === 'public') : undefined);
@@ -134,6 +135,52 @@ export function ResourcesStep() {
         <Alert color="yellow" role="status" title="Not enough free capacity right now">
           {wanted} × {flavor.id} does not fit in what the pool has free; the job will wait in the queue (Queuing) until it does.
         </Alert>
+      )}
+      <Controller
+        control={control}
+        name="retry.maxAttempts"
+        render={({ field, fieldState }) => (
+          <NumberInput
+            ref={field.ref}
+            name={field.name}
+            label="Automatic Retry"
+            min={0}
+            max={MAX_RETRIES}
+            allowDecimal={false}
+            allowNegative={false}
+            value={field.value}
+            onChange={(v) => field.onChange(typeof v === 'number' ? v : v === '' ? '' : Number(v))}
+            onBlur={field.onBlur}
+            error={fieldState.error?.message}
+            description={
+              typeof retries === 'number' && retries > 0
+                ? `A failed run of the classes below runs again as a new attempt of this version, after a backoff, up to ${retries + 1} attempts in all. Each attempt counts toward the budget.`
+                : 'Retries of a failed run (0–3). 0: a failed run ends the job.'
+            }
+            maw={280}
+          />
+        )}
+      />
+      {typeof retries === 'number' && retries > 0 && (
+        <Controller
+          control={control}
+          name="retry.on"
+          render={({ field, fieldState }) => (
+            <Checkbox.Group
+              label="Retry On"
+              description="Which failures are retried; a stop never is. Platform: a lost host, a removed container, a failed download or upload."
+              value={field.value}
+              onChange={(v) => field.onChange(RETRYABLE_FAILURE_CLASSES.filter((c) => v.includes(c)))}
+              error={fieldState.error?.message}
+            >
+              <Group mt="xs">
+                {RETRYABLE_FAILURE_CLASSES.map((c) => (
+                  <Checkbox key={c} value={c} label={c} />
+                ))}
+              </Group>
+            </Checkbox.Group>
+          )}
+        />
       )}
     </Stack>
   );
