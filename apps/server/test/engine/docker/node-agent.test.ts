@@ -438,9 +438,10 @@ describe('DockerNodeAgent: scan and upload (embedded store)', () => {
     execFileSync('mkfifo', [path.join(out, 'pipe')]);
     const messages = await runOk({ command: 'scan', input: { root: `${agent.agentPath('scan/n0')}/outputs`, uid: UID } });
     const files = messages.filter((m) => m.type === 'file');
+    // The modification time lets checkpoint uploads send only what changed.
     expect(files).toEqual([
-      { type: 'file', path: 'model.bin', size: 1234 },
-      { type: 'file', path: 'sub dir/ü.txt', size: 5 },
+      { type: 'file', path: 'model.bin', size: 1234, mtimeMs: expect.any(Number) },
+      { type: 'file', path: 'sub dir/ü.txt', size: 5, mtimeMs: expect.any(Number) },
     ]);
     const skipped = messages.filter((m) => m.type === 'skipped');
     expect(skipped).toEqual(
