@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, openSync } from 'node:fs';
+import { existsSync, openSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestImage, removeTestContainers, removeTestImages, testDocker } from '../test/support/images.js';
 import { startTestConsole, uploadText, waitFor, type TestConsole } from '../test/support/console.js';
@@ -16,9 +16,14 @@ const asRoot = process.getuid?.() === 0;
 let tc: TestConsole;
 let image: string;
 
+/**
+ * The engine the console uses: the one with the default socket and pidfile. Other dockerds may
+ * run on this machine (the swarm lab's, each with its own data root), and must be left alone.
+ */
 function dockerdPid(): number | null {
   try {
-    return Number(execFileSync('pidof', ['dockerd']).toString().trim().split(/\s+/)[0]);
+    const pids = execFileSync('pidof', ['dockerd']).toString().trim().split(/\s+/).map(Number);
+    return pids.find((pid) => !readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('--data-root')) ?? null;
   } catch {
     return null;
   }
@@ -83,6 +88,7 @@ describe.skipIf(!asRoot)('the Docker engine stopped and started mid-run', () => 
     );
     // The console keeps working on the restarted engine.
     const after = await submit(tc, jobRequest('engine-back', image, 'echo again'));
-    expect((await untilStatus(tc, after, ENDED)).status).toBe('Successful');
+    const again = await untilStatus(tc, after, ENDED);
+    expect(again.status, again.reason ?? '').toBe('Successful');
   });
 });
