@@ -50,8 +50,9 @@ export async function ensureSwarmLab(): Promise<void> {
   up ??= (async () => {
     if (await labReady()) return;
     // One up.sh at a time on this machine (test files, the bench): two at once race on the
-    // bridge's address and the namespaces.
-    await run('flock', [`${LAB_DIR}.lock`, 'bash', `${LAB_TOOL}/up.sh`, String(LAB_NODES), LAB_DIR], { maxBuffer: 1 << 22 });
+    // bridge's address and the namespaces. `-o`: the engines it starts must not inherit (and
+    // so hold for ever) the lock.
+    await run('flock', ['-o', `${LAB_DIR}.lock`, 'bash', `${LAB_TOOL}/up.sh`, String(LAB_NODES), LAB_DIR], { maxBuffer: 1 << 22 });
     for (let i = 0; i < 120 && !(await labReady()); i++) await new Promise((r) => setTimeout(r, 500));
     if (!(await labReady())) throw new Error('the swarm lab did not come up with every node Ready');
   })().finally(() => {
