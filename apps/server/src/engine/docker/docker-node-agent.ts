@@ -114,7 +114,10 @@ export class DockerNodeAgent implements NodeAgent {
   private async ensureNow(): Promise<void> {
     const image = await ensureAgentImage(this.docker);
     const container = this.docker.getContainer(this.containerName);
-    for (let attempt = 0; attempt < 10; attempt++) {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      // Another ensure may be mid-way (a removal the engine takes seconds over when busy): look
+      // again after a growing pause rather than spin through the attempts at once.
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(100 * attempt, 1_000)));
       let info: Dockerode.ContainerInspectInfo | null = null;
       try {
         info = await container.inspect();
