@@ -24,15 +24,21 @@ afterAll(() => closeJobsConsole(tc));
 
 const threeNodes = { resources: { pool: 'public', type: 'CPU', flavor: 'cpu.tiny', nodes: 3 } };
 
-// The chief (rank 0) accepts one message from each worker on MASTER_PORT; each worker reaches
-// it by hostname, retrying until it listens. Every node prints its view of the environment.
+// The chief (rank 0) listens for each worker on a port of its own (MASTER_PORT + rank) and
+// answers "ack"; each worker reaches it by hostname and retries until it has the answer. One
+// listener per worker, and an answer, because a connection that arrives while a listener is
+// closing is accepted by the kernel and then dropped: the worker would think it was heard.
+// Every node prints its view of the environment.
 const RENDEZVOUS = [
   'echo "rank=$RANK world=$WORLD_SIZE index=$DLS_TASK_INDEX of $DLS_TASK_NUMBER host=$(hostname) master=$MASTER_ADDR:$MASTER_PORT"',
   'echo "hosts=$BATCH_CUSTOM0_HOSTS,$BATCH_CUSTOM1_HOSTS,$BATCH_CUSTOM2_HOSTS"',
   'if [ "$RANK" = 0 ]; then',
-  '  for i in 1 2; do nc -l -p "$MASTER_PORT"; done; echo "chief heard both workers"; echo "{\\"chief\\":true}" > /home/work/outputs/model.json',
+  '  for i in 1 2; do (echo ack | nc -l -p $((MASTER_PORT + i)) > /home/work/heard-$i) & done; wait',
+  '  cat /home/work/heard-1 /home/work/heard-2; echo "chief heard both workers"; echo "{\\"chief\\":true}" > /home/work/outputs/model.json',
   'else',
-  '  for t in $(seq 1 150); do echo "hello from rank $RANK on $(hostname)" | nc -w 2 "$MASTER_ADDR" "$MASTER_PORT" && break; sleep 0.2; done',
+  '  for t in $(seq 1 150); do',
+  '    r=$(echo "hello from rank $RANK on $(hostname)" | nc -w 2 "$MASTER_ADDR" $((MASTER_PORT + RANK))); [ "$r" = ack ] && break; sleep 0.2',
+  '  done',
   '  echo "worker $RANK" > /home/work/outputs/worker-$RANK.txt',
   'fi',
 ].join('\n');
