@@ -20,7 +20,7 @@ import { Api, normalizeUrl, resolveConnection } from './client.js';
 import { configFile, removeLogin, saveLogin } from './config.js';
 import { completionScript } from './completion.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
-import { assertNode, followToEnd, jobPath, printLog, type JobRef } from './follow.js';
+import { assertAttempt, assertNode, followToEnd, jobPath, printLog, type JobRef } from './follow.js';
 import { execInNode } from './exec.js';
 import { colorsFor, formatBytes, formatDuration, formatTime, processIo, statusColor, table, type Io } from './io.js';
 import { checkJobFile, checkSpec, EXAMPLE_JOB_FILE, formatProblems, type CheckedJob } from './job-file.js';
@@ -106,7 +106,7 @@ function jobDetails(job: TrainingJob, io: Io): string {
     ['Name', job.name],
     ['Version', job.version],
     ['Status', statusColor(c, job.status) + (job.queuePosition ? ` (position ${job.queuePosition} in the queue)` : '')],
-    ['Reason', job.reason ?? '-'],
+    ['Reason', job.reason ? job.reason + (job.failureClass ? ` (${job.failureClass})` : '') : '-'],
     ['Description', job.description ?? '-'],
     ['Image', s.algorithm.imagePath + (job.imageId ? ` (${job.imageId.slice(0, 19)})` : '')],
     ['Code', s.algorithm.codeDir],
@@ -121,6 +121,17 @@ function jobDetails(job: TrainingJob, io: Io): string {
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   let out = rows.map(([k, v]) => `${c.bold(k.padEnd(w))}  ${v}`).join('\n') + '\n';
+  if (job.attempts?.length) {
+    out +=
+      `\n${c.bold(`Attempts (${job.attempt ?? 1} of ${job.maxAttempts ?? 1})`)}\n` +
+      job.attempts
+        .map((a) => {
+          const how = a.reason ? `${a.reason}${a.failureClass ? ` (${a.failureClass})` : ''}` : '';
+          return `  ${a.attempt}  ${statusColor(c, a.status)}  ${formatTime(a.startedAt)}  ${formatDuration(a.startedAt, a.endedAt)}${how ? '  ' + how : ''}`;
+        })
+        .join('\n') +
+      '\n';
+  }
   if (job.events.length) {
     out += `\n${c.bold('Events')}\n` + job.events.map((e) => `  ${formatTime(e.at)}  ${e.type}  ${e.message}`).join('\n') + '\n';
   }
@@ -410,18 +421,20 @@ Examples:
       .command('logs')
       .argument('<job>', 'NAME/VERSION, or NAME for its latest version')
       .option('--node <index>', 'node index of a distributed job', '0')
+      .option('--attempt <n>', 'which run of a retried job (1 for the first); default the latest')
       .option('-f, --follow', 'keep streaming until the job ends')
       .description("print a job's log (one node's)")
       .action(
-        act(async (ref: string, opts: { node: string; follow?: boolean }, cmd: Command) => {
+        act(async (ref: string, opts: { node: string; attempt?: string; follow?: boolean }, cmd: Command) => {
           const a = api(cmd);
           const job = await resolveRef(a, ref);
           const node = assertNode(opts.node);
-          if (opts.follow) return followToEnd(a, job, node, io);
-          await printLog(a, job, node, false, io);
+          const attempt = opts.attempt === undefined ? undefined : assertAttempt(opts.attempt);
+          if (opts.follow) return followToEnd(a, job, node, io, attempt);
+          await printLog(a, job, node, false, io, { attempt });
         }),
       ),
-    ['trainctl logs linreg', 'trainctl logs linreg/V003 --node 1 -f'],
+    ['trainctl logs linreg', 'trainctl logs linreg/V003 --node 1 -f', 'trainctl logs linreg/V004 --attempt 1'],
   );
 
   examples(

@@ -19,7 +19,8 @@ let url: string;
 let work: string;
 
 beforeAll(async () => {
-  ({ tc, image } = await startJobsConsole());
+  // A retry waits out a 1 s backoff rather than the default 30 s.
+  ({ tc, image } = await startJobsConsole({ RETRY_BACKOFF_SECONDS: '1' }));
   // The CLI talks HTTP like any client, so the test console listens on a real port.
   await tc.app.listen({ port: 0, host: '127.0.0.1' });
   url = `http://127.0.0.1:${(tc.app.server.address() as AddressInfo).port}`;
@@ -139,6 +140,40 @@ describe('trainctl run', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.split('\n')[0]).toBe('cli-ok/V002');
     expect(r.stdout).toContain('epochs=40');
+  });
+});
+
+describe('trainctl on a retried job', () => {
+  it("reads one attempt's log with --attempt, the latest by default, and lists the attempts", async () => {
+    const file = jobFile('cli-retry', 'echo "this run exits 4"; exit 4', 'retry:\n  maxAttempts: 1\n  on: [user]\n');
+    const r = await trainctl(['run', file, '-f'], signedIn({ TEST_IMAGE: image }));
+    expect(r.code).toBe(8);
+    // Followed through the retry: both attempts' lines, in order.
+    expect(r.stdout.indexOf('attempt 1 of 2')).toBeGreaterThan(-1);
+    expect(r.stdout.indexOf('attempt 2 of 2')).toBeGreaterThan(r.stdout.indexOf('attempt 1 of 2'));
+
+    const latest = await trainctl(['logs', 'cli-retry']);
+    expect(latest.code, latest.stderr).toBe(0);
+    expect(latest.stdout).toContain('attempt 2 of 2');
+    expect(latest.stdout).not.toContain('attempt 1 of 2');
+    const first = await trainctl(['logs', 'cli-retry/V001', '--attempt', '1']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('attempt 1 of 2');
+    expect(first.stdout).toContain('this run exits 4');
+    expect(first.stdout).not.toContain('attempt 2 of 2');
+
+    const none = await trainctl(['logs', 'cli-retry', '--attempt', '3']);
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).toMatch(/attempt/);
+    const bad = await trainctl(['logs', 'cli-retry', '--attempt', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--attempt');
+
+    const got = await trainctl(['get', 'cli-retry']);
+    expect(got.stdout).toMatch(/Reason\s+training failed: boot command exited with code 4.* \(user\)/);
+    expect(got.stdout).toContain('Attempts (2 of 2)');
+    expect(got.stdout).toMatch(/^ {2}1 {2}Running failed .* \(user\)$/m);
+    expect(got.stdout).toMatch(/^ {2}2 {2}Running failed /m);
   });
 });
 
