@@ -416,6 +416,41 @@ describe('ENGINE=swarm: jobs on a real 3-node swarm', () => {
   });
 
   it(
+    'places a job afresh once when a rank cannot start on its host, then fails naming the step and host',
+    { timeout: 240_000 },
+    async () => {
+      // An image only the registry has: node 2 is cut off from the registry, so the image check (a
+      // pull on the manager) passes and the rank placed on node 2 cannot get its image.
+      const cutOff = await pushedTestImage({ name: 'tc-test/cut-off', user: '1101:1101' });
+      const rule = ['OUTPUT', '-d', LAB_HOST_ADDR, '-p', 'tcp', '--dport', LAB_REGISTRY.split(':')[1]!, '-j', 'REJECT'];
+      const iptables = (op: '-I' | '-D') => run('ip', ['netns', 'exec', 'swlab-node2', 'iptables', op, ...rule]);
+      await iptables('-I');
+      let end: TrainingJob;
+      try {
+        const job = await api<TrainingJob>(
+          'POST',
+          '/api/v1/training-jobs',
+          jobRequest('cutoff', cutOff, 'echo "rank $RANK ran"', {
+            resources: { pool: 'public', type: 'CPU', flavor: 'cpu.small', nodes: 2 },
+          }),
+        );
+        end = await untilStatus(job, ENDED);
+      } finally {
+        await iptables('-D');
+      }
+      expect(end.status).toBe('Running failed');
+      expect(end.reason).toMatch(/^container start failed: .*task rejected on swlab-node2: .*No such image/);
+      expect(end.failureClass).toBe('platform');
+      const types = end.events.map((e) => e.type);
+      expect(types.filter((t) => t === 'requeued')).toHaveLength(1);
+      expect(end.events.find((e) => e.type === 'requeued')!.message).toMatch(
+        /^container start failed: .*; placing the job again \(once\)$/,
+      );
+      expect(await leftovers(end.id)).toEqual({ services: 0, networks: 0 });
+    },
+  );
+
+  it(
     'fails a job within a minute when the engine of the host running rank 2 dies, naming the rank and host',
     { timeout: 240_000 },
     async () => {

@@ -23,7 +23,7 @@ import { ContainerGoneError, EngineDeadlineError, ImageArchiveError } from '../c
 import { IdleDeadline } from './idle-deadline.js';
 import { openDockerShell } from './docker-shell.js';
 import { EngineError, engineMessage, statusOf } from './errors.js';
-import { CallerError, callerDemuxer, type LogDemuxer } from './log-demux.js';
+import { CallerError, callerDemuxer, pushWholeLog, type LogDemuxer } from './log-demux.js';
 import { ProgressError, readProgress, type ProgressMessage } from './progress.js';
 import { usageFromStats, type EngineStats } from './stats.js';
 
@@ -545,8 +545,7 @@ export class DockerEngine implements ContainerEngine {
       if (gone(err)) throw new ContainerGoneError(containerId, { cause: err });
       throw EngineError.from(err);
     }
-    if (Buffer.isBuffer(rest)) demux.push(rest);
-    else if (typeof rest === 'string') demux.push(Buffer.from(rest));
+    pushWholeLog(demux, rest);
   }
 
   async wait(containerId: string): Promise<ExitInfo> {

@@ -271,3 +271,17 @@ export function callerDemuxer(onLine: (line: LogLineEvent) => void): LogDemuxer 
     }
   }, true);
 }
+
+/**
+ * Feeds a whole (not followed) logs answer to the demuxer: dockerode gives a Buffer, or a string
+ * for some replies. The caller's own failure comes out as itself, as from a followed stream.
+ */
+export function pushWholeLog(demux: LogDemuxer, answer: unknown): void {
+  try {
+    if (Buffer.isBuffer(answer)) demux.push(answer);
+    else if (typeof answer === 'string') demux.push(Buffer.from(answer));
+  } catch (err) {
+    if (err instanceof CallerError) throw err.cause;
+    throw err;
+  }
+}

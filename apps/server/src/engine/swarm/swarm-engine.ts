@@ -18,7 +18,7 @@ import { ContainerGoneError, EngineDeadlineError, HostLostError } from '../conta
 import { CALL_DEADLINE_MS, DockerEngine, STREAM_IDLE_MS, countGpus, engineLogConfig, sinceParam } from '../docker/docker-engine.js';
 import { EngineError, engineMessage, statusOf } from '../docker/errors.js';
 import { IdleDeadline } from '../docker/idle-deadline.js';
-import { CallerError, callerDemuxer, type LogDemuxer } from '../docker/log-demux.js';
+import { CallerError, callerDemuxer, pushWholeLog, type LogDemuxer } from '../docker/log-demux.js';
 import { readProgress } from '../docker/progress.js';
 import { LABEL } from '../launch-plan.js';
 
@@ -597,13 +597,7 @@ export class SwarmEngine implements ContainerEngine {
       if (statusOf(err) === 404) throw new ContainerGoneError(id, { cause: err });
       throw EngineError.from(err);
     }
-    try {
-      if (Buffer.isBuffer(rest)) demux.push(rest);
-      else if (typeof rest === 'string') demux.push(Buffer.from(rest));
-    } catch (err) {
-      if (err instanceof CallerError) throw err.cause;
-      throw err;
-    }
+    pushWholeLog(demux, rest);
   }
 
   /**
