@@ -1,9 +1,7 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainingJob } from '@tc/contracts';
@@ -15,7 +13,7 @@ import { buildBusyboxImage } from '../src/engine/docker/build-image.js';
 import { readObject, uploadText, waitFor } from '../test/support/console.js';
 import { TEST_LABELS, TEST_RUN, testDocker } from '../test/support/images.js';
 import { jobRequest } from '../test/support/jobs.js';
-import { apiOverHttp, apiTokenOverHttp, TEST_ADMIN } from '../test/support/accounts.js';
+import { ServerProcess, storeEnv } from '../test/support/server-process.js';
 import {
   ensureSwarmLab,
   LAB_DIR,
@@ -35,95 +33,20 @@ const run = promisify(execFile);
  * address so every node reaches it. Nothing here is simulated: placement, overlay DNS, the node
  * agents, SIGKILL of the console and of a node's engine are all real.
  */
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-
 let s3: EmbeddedS3;
 let store: S3ObjectStore;
 let dataDir: string;
 let configFile: string;
 let image: string;
-let server: ChildProcess | null = null;
-let token: string | undefined;
-const port = 20000 + Math.floor(Math.random() * 9000);
-const base = `http://127.0.0.1:${port}`;
+let server: ServerProcess;
 const TEAM_NODE = 'swlab-node3';
 
-async function startServer(): Promise<void> {
-  const proc = spawn(process.execPath, ['--import', TSX, MAIN], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      ENGINE: 'swarm',
-      DOCKER_HOST: managerSocket(),
-      REGISTRY: LAB_REGISTRY,
-      AGENT_PORT: String(7800 + Math.floor(Math.random() * 150)),
-      CONFIG_FILE: configFile,
-      S3_ENDPOINT: s3.endpoint,
-      S3_REGION: s3.region,
-      S3_ACCESS_KEY_ID: s3.accessKeyId,
-      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      STOP_GRACE_SECONDS: '3',
-      LOG_LEVEL: 'warn',
-      ADMIN_PASSWORD: TEST_ADMIN.password,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  server = proc;
-  await waitFor(
-    'the server to answer',
-    async () => {
-      if (proc.exitCode !== null) throw new Error(`the server exited with ${proc.exitCode}`);
-      return fetch(`${base}/api/health`).then(
-        (r) => r.ok,
-        () => false,
-      );
-    },
-    120_000,
-  );
-  token ??= await apiTokenOverHttp(base, TEST_ADMIN.username, TEST_ADMIN.password);
-}
-
-async function killServer(): Promise<void> {
-  const proc = server!;
-  const gone = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGKILL');
-  await gone;
-  server = null;
-}
-
-function api<T>(method: string, url: string, body?: unknown): Promise<T> {
-  return apiOverHttp<T>(base, token!, method, url, body);
-}
-
-const getJob = (job: Pick<TrainingJob, 'name' | 'version'>) =>
-  api<TrainingJob>('GET', `/api/v1/training-jobs/${job.name}/versions/${job.version}`);
-
-async function logTexts(job: TrainingJob, node = 0): Promise<string[]> {
-  const out: string[] = [];
-  let cursor = '';
-  for (;;) {
-    const page = await api<{ lines: { stream: string; text: string }[]; nextCursor: string }>(
-      'GET',
-      `/api/v1/training-jobs/${job.name}/versions/${job.version}/logs?node=${node}&limit=1000&cursor=${cursor}`,
-    );
-    if (!page.lines.length) return out;
-    out.push(...page.lines.filter((l) => l.stream !== 'system').map((l) => l.text));
-    cursor = page.nextCursor;
-  }
-}
-
-const untilStatus = (job: TrainingJob, statuses: string[], timeoutMs = 150_000) =>
-  waitFor(
-    `${job.name} to be ${statuses.join(' or ')}`,
-    async () => {
-      const j = await getJob(job);
-      return statuses.includes(j.status) ? j : null;
-    },
-    timeoutMs,
-  );
+const api = <T>(method: string, url: string, body?: unknown): Promise<T> => server.api<T>(method, url, body);
+const getJob = (job: Pick<TrainingJob, 'name' | 'version'>) => server.getJob(job);
+/** One node's lines as the training wrote them (no system lines). */
+const logTexts = async (job: TrainingJob, node = 0): Promise<string[]> =>
+  (await server.logLines(job, node)).filter((l) => l.stream !== 'system').map((l) => l.text);
+const untilStatus = (job: TrainingJob, statuses: string[], timeoutMs?: number) => server.untilStatus(job, statuses, timeoutMs);
 const ENDED = ['Successful', 'Running failed', 'Stopped'];
 
 /** The console's services and networks on the swarm, by its label. */
@@ -191,11 +114,21 @@ beforeAll(async () => {
   store = new S3ObjectStore(createS3Client(s3));
   image = await pushedTestImage({ name: 'tc-test/swarm-job', user: '1101:1101' });
   await uploadText(store, 'jobs', { 'code/run.sh': 'echo hi', 'data/a.csv': 'x,y\n1,2\n' });
-  await startServer();
+  server = new ServerProcess({
+    DATA_DIR: dataDir,
+    ENGINE: 'swarm',
+    DOCKER_HOST: managerSocket(),
+    REGISTRY: LAB_REGISTRY,
+    AGENT_PORT: String(7800 + Math.floor(Math.random() * 150)),
+    CONFIG_FILE: configFile,
+    ...storeEnv(s3),
+    STOP_GRACE_SECONDS: '3',
+  });
+  await server.start(120_000);
 }, 300_000);
 
 afterAll(async () => {
-  if (server) await killServer();
+  await server?.kill();
   const consoleId = dataDir ? readFileSync(path.join(dataDir, 'console-id'), 'utf8').trim() : null;
   if (consoleId) {
     const m = managerDocker();
@@ -247,9 +180,9 @@ describe('ENGINE=swarm: jobs on a real 3-node swarm', () => {
       maxRuntimeMinutes: 3,
     });
     // node3 serves team-a only: the public pool has nodes 1 and 2, so 3 ranks could never be placed.
-    const refused = await fetch(`${base}/api/v1/training-jobs`, {
+    const refused = await fetch(`${server.base}/api/v1/training-jobs`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
     expect(refused.status).toBe(400);
@@ -354,8 +287,8 @@ describe('ENGINE=swarm: jobs on a real 3-node swarm', () => {
       jobRequest('survivor', image, cmd, { resources: { pool: 'public', type: 'CPU', flavor: 'cpu.small', nodes: 2 } }),
     );
     await waitFor('some lines stored', async () => (await logTexts(job, 1)).length >= 30, 120_000);
-    await killServer();
-    await startServer();
+    await server.kill();
+    await server.start(120_000);
     const end = await untilStatus(job, ENDED);
     expect(end.status, end.reason ?? '').toBe('Successful');
     const want = Array.from({ length: 300 }, (_, i) => `line ${i + 1}`);
@@ -378,9 +311,9 @@ describe('ENGINE=swarm: jobs on a real 3-node swarm', () => {
       return Buffer.concat(chunks);
     };
     const upload = (tar: Buffer) =>
-      fetch(`${base}/api/v1/images/load`, {
+      fetch(`${server.base}/api/v1/images/load`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-tar' },
+        headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/x-tar' },
         body: new Uint8Array(tar),
       });
 
@@ -480,7 +413,7 @@ describe('ENGINE=swarm: jobs on a real 3-node swarm', () => {
       expect(end.reason).toMatch(new RegExp(`node 2 \\(hostloss-v001-2\\) on host ${host}`));
       const others = await managerDocker().listServices({ filters: { label: [`tc.job-id=${end.id}`] } });
       expect(others).toEqual([]);
-      const health = await fetch(`${base}/api/health`);
+      const health = await fetch(`${server.base}/api/health`);
       expect(health.ok).toBe(true);
     },
   );

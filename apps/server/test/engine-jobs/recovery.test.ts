@@ -1,9 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainingJob } from '@tc/contracts';
 import { startEmbeddedS3, type EmbeddedS3 } from '../../src/storage/embedded/embedded-s3.js';
@@ -13,89 +10,21 @@ import { removeAgent } from '../../src/engine/docker/docker-node-agent.js';
 import { buildTestImage, removeTestContainers, removeTestImages, testDocker } from '../support/images.js';
 import { readObject, uploadText, waitFor } from '../support/console.js';
 import { jobRequest, consoleLabel } from '../support/jobs.js';
-import { apiOverHttp, apiTokenOverHttp, TEST_ADMIN } from '../support/accounts.js';
-
-/** The admin's token, made once: it outlives the server restarts. */
-let token: string | undefined;
+import { ServerProcess, storeEnv } from '../support/server-process.js';
 
 /**
  * The server as its own process (what `npm start` runs), killed with SIGKILL mid-run and started
  * again over the same data folder. The object store lives outside it, as a production store would.
  */
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-
 let s3: EmbeddedS3;
 let store: S3ObjectStore;
 let dataDir: string;
 let image: string;
-let server: ChildProcess | null = null;
-const port = 20000 + Math.floor(Math.random() * 9000);
-const base = `http://127.0.0.1:${port}`;
+let server: ServerProcess;
 
-async function startServer(): Promise<void> {
-  const proc = spawn(process.execPath, ['--import', TSX, MAIN], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      S3_ENDPOINT: s3.endpoint,
-      S3_REGION: s3.region,
-      S3_ACCESS_KEY_ID: s3.accessKeyId,
-      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      STOP_GRACE_SECONDS: '2',
-      LOG_LEVEL: 'warn',
-      ADMIN_PASSWORD: TEST_ADMIN.password,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  server = proc;
-  await waitFor('the server to answer', async () => {
-    if (proc.exitCode !== null) throw new Error(`the server exited with ${proc.exitCode}`);
-    return fetch(`${base}/api/health`).then(
-      (r) => r.ok,
-      () => false,
-    );
-  });
-  token ??= await apiTokenOverHttp(base, TEST_ADMIN.username, TEST_ADMIN.password);
-}
-
-async function killServer(): Promise<void> {
-  const proc = server!;
-  const gone = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGKILL');
-  await gone;
-  server = null;
-}
-
-function api<T>(method: string, url: string, body?: unknown): Promise<T> {
-  return apiOverHttp<T>(base, token!, method, url, body);
-}
-
-async function logTexts(job: TrainingJob): Promise<{ stream: string; text: string }[]> {
-  const out: { stream: string; text: string }[] = [];
-  let cursor = '';
-  for (;;) {
-    const page = await api<{ lines: { stream: string; text: string }[]; nextCursor: string }>(
-      'GET',
-      `/api/v1/training-jobs/${job.name}/versions/${job.version}/logs?limit=1000&cursor=${cursor}`,
-    );
-    if (!page.lines.length) return out;
-    out.push(...page.lines);
-    cursor = page.nextCursor;
-  }
-}
-
-const untilEnded = (job: TrainingJob) =>
-  waitFor(
-    `${job.name} to end`,
-    async () => {
-      const j = await api<TrainingJob>('GET', `/api/v1/training-jobs/${job.name}/versions/${job.version}`);
-      return ['Successful', 'Running failed', 'Stopped'].includes(j.status) ? j : null;
-    },
-    120_000,
-  );
+const api = <T>(method: string, url: string, body?: unknown): Promise<T> => server.api<T>(method, url, body);
+const logTexts = (job: TrainingJob) => server.logLines(job);
+const untilEnded = (job: TrainingJob) => server.untilStatus(job, ['Successful', 'Running failed', 'Stopped'], 120_000);
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'tc-recovery-'));
@@ -108,11 +37,12 @@ beforeAll(async () => {
   store = new S3ObjectStore(createS3Client(s3));
   image = await buildTestImage('user1101');
   await uploadText(store, 'jobs', { 'code/run.sh': 'echo hi', 'data/a.csv': 'x,y\n1,2\n' });
-  await startServer();
+  server = new ServerProcess({ DATA_DIR: dataDir, ...storeEnv(s3), STOP_GRACE_SECONDS: '2' });
+  await server.start();
 });
 
 afterAll(async () => {
-  if (server) await killServer();
+  await server?.kill();
   await s3?.stop();
   await removeTestContainers();
   await removeTestImages();
@@ -136,8 +66,8 @@ describe('recovery after the server is killed with SIGKILL', () => {
     const job = await api<TrainingJob>('POST', '/api/v1/training-jobs', jobRequest('survivor', image, cmd));
     await waitFor('some lines to be stored', async () => (await logTexts(job)).filter((l) => l.stream === 'stdout').length >= 1000);
 
-    await killServer();
-    await startServer();
+    await server.kill();
+    await server.start();
 
     const end = await untilEnded(job);
     expect(end.status, end.reason ?? '').toBe('Successful');
@@ -156,10 +86,10 @@ describe('recovery after the server is killed with SIGKILL', () => {
   it('fails a job whose container vanished while the server was down, with the reason', { timeout: 120_000 }, async () => {
     const job = await api<TrainingJob>('POST', '/api/v1/training-jobs', jobRequest('vanished', image, 'echo up; sleep 600'));
     await waitFor('the job to run', async () => (await logTexts(job)).some((l) => l.text === 'up'));
-    await killServer();
+    await server.kill();
     const [c] = await testDocker().listContainers({ all: true, filters: { label: [`tc.job-id=${job.id}`, consoleLabel(dataDir)] } });
     await testDocker().getContainer(c!.Id).remove({ force: true });
-    await startServer();
+    await server.start();
 
     const end = await untilEnded(job);
     expect(end.status).toBe('Running failed');
