@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CreateTrainingJobRequest, Flavor } from '@tc/contracts';
+import { schedulerHarness } from '../../test/support/scheduler-harness.js';
 import { tempDatabase } from '../../test/support/temp-database.js';
 import type { PoolConfig } from '../config.js';
 import { InvalidInputError } from '../errors.js';
@@ -35,8 +36,6 @@ const threeNodes = (): EngineNode[] => [
 ];
 
 async function setUp(initial: EngineNode[] | null = threeNodes(), config: PoolConfig[] = POOLS) {
-  const db = tempDatabase();
-  const jobs = new JobRepository(db);
   const engine = { nodes: initial };
   const pools = new ResourcePools(
     config,
@@ -50,34 +49,11 @@ async function setUp(initial: EngineNode[] | null = threeNodes(), config: PoolCo
       },
     },
   );
-  await pools.refresh();
-  const started: string[] = [];
-  const scheduler = new Scheduler(jobs, pools, (id) => void started.push(jobs.getById(id)!.name));
-
-  const submit = (name: string, flavorId: string, nodes = 1, poolId = 'team-a') => {
-    const job = jobs.createWithNextVersion({
-      name,
-      description: null,
-      spec: { name } as CreateTrainingJobRequest,
-      poolId,
-      flavorId,
-      nodeCount: nodes,
-      hostnames: (v) => Array.from({ length: nodes }, (_, i) => `${name}-${v}-${i}`),
-      createdAt: '2026-01-01T00:00:00.000Z',
-      ownerId: 1,
-    });
-    scheduler.admit(job);
-    return job.id;
-  };
-  const status = (id: number) => jobs.getById(id)!.status;
+  const h = await schedulerHarness(pools, 'team-a');
+  const { jobs, scheduler } = h;
   const hosts = (id: number) => jobs.nodes(id).map((n) => [n.hostId, n.hostName]);
-  const finish = async (id: number) => {
-    if (status(id) === 'Initializing') jobs.transition(id, 'Initializing', 'Running');
-    jobs.transition(id, 'Running', 'Successful', { endedAt: '2026-01-01T01:00:00.000Z' });
-    await Promise.resolve();
-  };
   const why = (id: number) => scheduler.waiting([jobs.getById(id)!], { userId: 1, admin: true }).get(id)?.summary;
-  return { engine, jobs, pools, scheduler, submit, status, hosts, finish, why, started };
+  return { ...h, engine, pools, hosts, why };
 }
 
 function fieldsOf(f: () => unknown): { path: string; message: string }[] {

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { CreateTrainingJobRequest, Flavor } from '@tc/contracts';
-import { tempDatabase } from '../../test/support/temp-database.js';
+import type { Flavor } from '@tc/contracts';
+import { schedulerHarness } from '../../test/support/scheduler-harness.js';
 import type { PoolConfig } from '../config.js';
-import { JobRepository } from '../jobs/job-repository.js';
 import { ResourcePools, type Capacity } from './resource-pools.js';
 import { Scheduler } from './scheduler.js';
 
@@ -18,40 +17,11 @@ const POOLS: PoolConfig[] = [
 
 /** Engine capacity: 4 vCPUs, 16 GiB unless a test says otherwise; null: the engine has not answered. */
 async function setUp(engine: Capacity | null = { vcpus: 4, memoryGiB: 16, gpus: 0 }) {
-  const db = tempDatabase();
-  const jobs = new JobRepository(db);
   const pools = new ResourcePools(POOLS, async () => {
     if (!engine) throw new Error('engine down');
     return engine;
   });
-  await pools.refresh();
-  const started: string[] = [];
-  const scheduler = new Scheduler(jobs, pools, (id) => void started.push(jobs.getById(id)!.name));
-
-  /** Creates a job as JobService does (Queuing, then admit). */
-  const submit = (name: string, flavorId: string, nodes = 1, poolId = 'public') => {
-    const job = jobs.createWithNextVersion({
-      name,
-      description: null,
-      spec: { name } as CreateTrainingJobRequest,
-      poolId,
-      flavorId,
-      nodeCount: nodes,
-      hostnames: (v) => Array.from({ length: nodes }, (_, i) => `${name}-${v}-${i}`),
-      createdAt: '2026-01-01T00:00:00.000Z',
-      ownerId: 1,
-    });
-    scheduler.admit(job);
-    return job.id;
-  };
-  const status = (id: number) => jobs.getById(id)!.status;
-  /** The end of a run, as the runner records it; the scheduler reacts in a microtask. */
-  const finish = async (id: number) => {
-    if (status(id) === 'Initializing') jobs.transition(id, 'Initializing', 'Running');
-    jobs.transition(id, 'Running', 'Successful', { endedAt: '2026-01-01T01:00:00.000Z' });
-    await Promise.resolve();
-  };
-  return { jobs, scheduler, submit, status, finish, started };
+  return schedulerHarness(pools, 'public');
 }
 
 describe('Scheduler: first come, first served per pool', () => {
