@@ -1,22 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotificationDelivery } from '@tc/contracts';
-import { buildApp } from '../../src/app.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { openDatabase, type Db } from '../../src/db/database.js';
-import { createDockerClient, DockerEngine } from '../../src/engine/docker/docker-engine.js';
-import { startEmbeddedS3, type EmbeddedS3 } from '../../src/storage/embedded/embedded-s3.js';
-import { createS3Client } from '../../src/storage/s3-client.js';
-import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
 import { InternalAddressError, WebhookAddressPolicy } from '../../src/notifications/address-policy.js';
 import { HttpWebhookSender } from '../../src/notifications/webhook-sender.js';
 import { buildTestImage, removeTestContainers, removeTestImages } from '../support/images.js';
 import { jobRequest } from '../support/jobs.js';
-import { testNodeAgent, uploadText, waitFor } from '../support/console.js';
-import { apiToken, injectWithToken, TEST_ADMIN } from '../support/accounts.js';
+import { uploadText, waitFor } from '../support/console.js';
+import { RestartableConsole, type OpenedConsole } from '../support/restartable-console.js';
 import { startReceiver, type Receiver } from './receiver.js';
 
 /**
@@ -24,50 +14,15 @@ import { startReceiver, type Receiver } from './receiver.js';
  * after the other over one DATA_DIR, so a subscription made while an address was allowed can be
  * delivered by a console that no longer allows it: what DNS rebinding does to a host name.
  */
-let dataDir: string;
-let s3: EmbeddedS3;
-let store: S3ObjectStore;
-let engine: DockerEngine;
+let consoles: RestartableConsole;
 let rootImage: string;
 const receivers: Receiver[] = [];
 
 const REFUSED = 'refused: the address is internal (not allowed)';
 
-interface Console {
-  app: FastifyInstance;
-  db: Db;
-}
-
-async function open(env: Record<string, string> = {}): Promise<Console> {
-  const config = loadConfig({
-    DATA_DIR: dataDir,
-    S3_REGION: s3.region,
-    LOG_LEVEL: 'warn',
-    NOTIFY_RETRY_BASE_MS: '50',
-    NOTIFY_MAX_ATTEMPTS: '2',
-    NOTIFY_POLL_MS: '50',
-    NOTIFY_TIMEOUT_MS: '2000',
-    ADMIN_PASSWORD: TEST_ADMIN.password,
-    ...env,
-  });
-  const db = openDatabase(path.join(dataDir, 'console.db'));
-  const app = await buildApp(config, {
-    db,
-    store,
-    engine,
-    nodeAgent: testNodeAgent(config.nodeRoot),
-    containerLabels: { 'tc.test': '1' },
-  });
-  await app.ready();
-  injectWithToken(app, await apiToken(app, TEST_ADMIN.username, TEST_ADMIN.password));
-  return { app, db };
-}
-
-async function close(c: Console): Promise<void> {
-  await c.app.runner.idle();
-  await c.app.close();
-  c.db.close();
-}
+const open = (env: Record<string, string> = {}): Promise<OpenedConsole> =>
+  consoles.open({ NOTIFY_RETRY_BASE_MS: '50', NOTIFY_MAX_ATTEMPTS: '2', NOTIFY_POLL_MS: '50', NOTIFY_TIMEOUT_MS: '2000', ...env });
+const close = (c: OpenedConsole): Promise<void> => consoles.close(c);
 
 async function receiver(): Promise<Receiver> {
   const r = await startReceiver();
@@ -75,7 +30,7 @@ async function receiver(): Promise<Receiver> {
   return r;
 }
 
-function createTopic(c: Console, name: string, urls: string[]) {
+function createTopic(c: OpenedConsole, name: string, urls: string[]) {
   return c.app.inject({
     method: 'POST',
     url: '/api/v1/notification-topics',
@@ -84,7 +39,7 @@ function createTopic(c: Console, name: string, urls: string[]) {
 }
 
 /** Submits a job that fails its image check (a root image), so the topic hears OnJobFailed. */
-async function failingJob(c: Console, name: string, topic: string): Promise<void> {
+async function failingJob(c: OpenedConsole, name: string, topic: string): Promise<void> {
   const res = await c.app.inject({
     method: 'POST',
     url: '/api/v1/training-jobs',
@@ -93,36 +48,26 @@ async function failingJob(c: Console, name: string, topic: string): Promise<void
   expect(res.statusCode, res.body).toBe(201);
 }
 
-async function settled(c: Console, topic: string, count: number): Promise<NotificationDelivery[]> {
+async function settled(c: OpenedConsole, topic: string, count: number): Promise<NotificationDelivery[]> {
   return waitFor(`${count} settled deliveries of ${topic}`, async () => {
     const items: NotificationDelivery[] = (await c.app.inject({ url: `/api/v1/notification-topics/${topic}/deliveries` })).json().items;
     return items.length === count && items.every((d) => d.state !== 'pending') ? items : null;
   });
 }
 
-async function timeline(c: Console, job: string): Promise<string[]> {
+async function timeline(c: OpenedConsole, job: string): Promise<string[]> {
   const j = (await c.app.inject({ url: `/api/v1/training-jobs/${job}/versions/V001` })).json();
   return j.events.filter((e: { type: string }) => e.type === 'notification').map((e: { message: string }) => e.message);
 }
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'tc-notify-internal-'));
-  s3 = await startEmbeddedS3({
-    port: 19900 + Math.floor(Math.random() * 90),
-    dir: path.join(dataDir, 's3'),
-    accessKeyId: 'TESTKEY',
-    secretAccessKey: 'TESTSECRET',
-  });
-  store = new S3ObjectStore(
-    createS3Client({ endpoint: s3.endpoint, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }),
-  );
-  engine = new DockerEngine(createDockerClient());
+  consoles = await RestartableConsole.create('tc-notify-internal-', { from: 19900, count: 90 });
+  const { store } = consoles;
   [rootImage] = await Promise.all([buildTestImage('root'), uploadText(store, 'jobs', { 'code/run.sh': 'true', 'data/a.txt': 'A' })]);
 });
 afterAll(async () => {
   await Promise.all(receivers.map((r) => r.close()));
-  await s3?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await consoles?.dispose();
   await removeTestContainers();
   await removeTestImages();
 });
@@ -166,7 +111,7 @@ const INTERNAL: [string, string][] = [
 ];
 
 describe('subscriptions to internal addresses, by default', () => {
-  let c: Console;
+  let c: OpenedConsole;
   beforeAll(async () => {
     c = await open();
     expect((await createTopic(c, 'plain', [])).statusCode).toBe(201);
