@@ -12,7 +12,7 @@ import { removeSwarmAgent } from '../src/engine/swarm/swarm-node-agent.js';
 import { buildBusyboxImage } from '../src/engine/docker/build-image.js';
 import { readObject, uploadText, waitFor } from '../test/support/console.js';
 import { TEST_LABELS, TEST_RUN, testDocker } from '../test/support/images.js';
-import { jobRequest } from '../test/support/jobs.js';
+import { CHECKPOINT_COUNTER, jobRequest } from '../test/support/jobs.js';
 import { ServerProcess, storeEnv } from '../test/support/server-process.js';
 import {
   ensureSwarmLab,
@@ -123,6 +123,8 @@ beforeAll(async () => {
     CONFIG_FILE: configFile,
     ...storeEnv(s3),
     STOP_GRACE_SECONDS: '3',
+    RETRY_BACKOFF_SECONDS: '1',
+    CHECKPOINT_UPLOAD_SECONDS: '1',
   });
   await server.start(120_000);
 }, 300_000);
@@ -382,6 +384,53 @@ describe('ENGINE=swarm: jobs on a real 3-node swarm', () => {
       expect(await leftovers(end.id)).toEqual({ services: 0, networks: 0 });
     },
   );
+
+  it('survives a lost host: the retry runs on another host and resumes from the checkpoint', { timeout: 300_000 }, async () => {
+    // Public is nodes 2 and 3 here: the job lands on node 2 (ties go by hostname), whose engine is
+    // killed. Node 1 is the manager, which a one-manager lab cannot lose.
+    await labelNode(TEAM_NODE, null);
+    await labelNode('swlab-node1', 'nobody');
+    try {
+      await untilPoolVcpus('public', 4);
+      const job = await api<TrainingJob>(
+        'POST',
+        '/api/v1/training-jobs',
+        jobRequest('ckpt-host', image, CHECKPOINT_COUNTER, {
+          checkpointPath: 'obs://jobs/ckpt/host/',
+          retry: { maxAttempts: 1 },
+          resources: { pool: 'public', type: 'CPU', flavor: 'cpu.small', nodes: 1 },
+        }),
+      );
+      await waitFor('the first attempt to wait', async () => (await logTexts(job)).includes('waiting to be killed'), 150_000);
+      await waitFor(
+        'the checkpoint in the store',
+        async () => (await readObject(store, 'jobs', 'ckpt/host/count').catch(() => '')) === '3\n',
+      );
+      const lost = (await getJob(job)).nodes[0]!.host!;
+      const n = Number(/swlab-node(\d+)/.exec(lost)![1]);
+      expect(n).not.toBe(1);
+      process.kill(Number(readFileSync(`${LAB_DIR}/node${n}/dockerd.pid`, 'utf8').trim()), 'SIGKILL');
+
+      const end = await untilStatus(job, ENDED, 240_000);
+      expect(end.status, end.reason ?? '').toBe('Successful');
+      expect(end.attempts!.map((a) => [a.attempt, a.status, a.failureClass])).toEqual([
+        [1, 'Running failed', 'platform'],
+        [2, 'Successful', null],
+      ]);
+      expect(end.attempts![0]!.reason).toContain(`on host ${lost}`);
+      expect(end.nodes[0]!.host).not.toBe(lost);
+      const latest = await logTexts(end);
+      expect(latest).toContain('resumed at 3');
+      expect(latest).not.toContain('step 3');
+      expect(latest).toContain('step 5');
+      expect(await readObject(store, 'jobs', 'out/ckpt-host/result.txt')).toBe('count 5 from obs://jobs/ckpt/host/\n');
+      expect(await leftovers(end.id)).toEqual({ services: 0, networks: 0 });
+    } finally {
+      await labelNode('swlab-node1', null);
+      await labelNode(TEAM_NODE, 'team-a');
+      await ensureSwarmLab();
+    }
+  });
 
   it(
     'fails a job within a minute when the engine of the host running rank 2 dies, naming the rank and host',

@@ -12,6 +12,7 @@ import {
   startJobsConsole,
   submit,
   untilStatus,
+  CHECKPOINT_COUNTER,
 } from '../support/jobs.js';
 
 let tc: TestConsole;
@@ -159,24 +160,11 @@ describe('automatic retry', () => {
   });
 });
 
-/** Counts to 5, one step per checkpoint; a first run (nothing to resume from) stops at 3 and hangs until killed. */
-const COUNTER = [
-  'f="$MA_CHECKPOINT_DIR/count"',
-  'n=0; [ -e "$f" ] && n=$(cat "$f")',
-  'start=$n',
-  'echo "resumed at $n"',
-  'while [ "$n" -lt 5 ]; do',
-  '  n=$((n + 1)); echo "$n" > "$f.tmp" && mv "$f.tmp" "$f"; echo "step $n"',
-  '  if [ "$start" = 0 ] && [ "$n" = 3 ]; then echo "waiting to be killed"; while true; do sleep 0.2; done; fi',
-  'done',
-  'echo "count $n from $CHECKPOINT_URL" > /home/work/outputs/result.txt',
-].join('\n');
-
 describe('checkpoints', () => {
   it('uploads a checkpoint while the job runs and restores it for the retry, which resumes from it', async () => {
     const job = await submit(
       tc,
-      jobRequest('ckpt-resume', image, COUNTER, { checkpointPath: 'obs://jobs/ckpt/resume/', retry: { maxAttempts: 1 } }),
+      jobRequest('ckpt-resume', image, CHECKPOINT_COUNTER, { checkpointPath: 'obs://jobs/ckpt/resume/', retry: { maxAttempts: 1 } }),
     );
     await untilLogged(job, 'waiting to be killed');
     // Uploaded while it runs, before anything ended it.
@@ -207,7 +195,7 @@ describe('checkpoints', () => {
 
   it('restores the checkpoints into a new version that keeps the path', async () => {
     await uploadText(tc.store, 'jobs', { 'ckpt/kept/count': '4\n', 'ckpt/kept/model/weights.bin': 'w'.repeat(1000) });
-    const job = await submit(tc, jobRequest('ckpt-kept', image, COUNTER, { checkpointPath: 'obs://jobs/ckpt/kept/' }));
+    const job = await submit(tc, jobRequest('ckpt-kept', image, CHECKPOINT_COUNTER, { checkpointPath: 'obs://jobs/ckpt/kept/' }));
     const end = await untilStatus(tc, job, ENDED);
     expect(end.status).toBe('Successful');
     const texts = (await allLogLines(tc, job)).map((l) => l.text);

@@ -132,3 +132,16 @@ export async function closeJobsConsole(tc: TestConsole | undefined): Promise<voi
 export function consoleLabel(dataDir: string): string {
   return `tc.console=${readFileSync(path.join(dataDir, 'console-id'), 'utf8').trim()}`;
 }
+
+/** Counts to 5, one step per checkpoint; a first run (nothing to resume from) stops at 3 and hangs until killed. */
+export const CHECKPOINT_COUNTER = [
+  'f="$MA_CHECKPOINT_DIR/count"',
+  'n=0; [ -e "$f" ] && n=$(cat "$f")',
+  'start=$n',
+  'echo "resumed at $n"',
+  'while [ "$n" -lt 5 ]; do',
+  '  n=$((n + 1)); echo "$n" > "$f.tmp" && mv "$f.tmp" "$f"; echo "step $n"',
+  '  if [ "$start" = 0 ] && [ "$n" = 3 ]; then echo "waiting to be killed"; while true; do sleep 0.2; done; fi',
+  'done',
+  'echo "count $n from $CHECKPOINT_URL" > /home/work/outputs/result.txt',
+].join('\n');
