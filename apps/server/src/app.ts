@@ -58,7 +58,7 @@ import { trainingJobComparisonRoutes } from './http/training-job-comparison.js';
 import { VersionComparisonService } from './jobs/version-comparison.js';
 import { UsageRepository } from './usage/usage-repository.js';
 import { UsageSampler } from './usage/usage-sampler.js';
-import { UsageService } from './usage/usage-service.js';
+import { USAGE_NOT_ON_SWARM, UsageService } from './usage/usage-service.js';
 import { usageRoutes } from './http/usage.js';
 import { terminalRoutes } from './http/terminal.js';
 import { TerminalSessions } from './terminal/terminal-sessions.js';
@@ -252,7 +252,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       await api.register(trainingJobOutputRoutes(service, deps.store));
       await api.register(trainingJobMetricRoutes(metrics));
       await api.register(trainingJobComparisonRoutes(new VersionComparisonService({ jobs: service, metrics })));
-      await api.register(usageRoutes(new UsageService(jobs, usage)));
+      await api.register(usageRoutes(new UsageService(jobs, usage, deps.engine.multiHost ? USAGE_NOT_ON_SWARM : null)));
       await api.register(terminalRoutes(terminals, config.publicUrl));
       await api.register(trainingJobConfigRoutes(parameterSets));
       await api.register(notificationTopicRoutes(notifications));

@@ -267,6 +267,15 @@ describe('ENGINE=swarm: jobs on a real 3-node swarm', () => {
       async () => (await logTexts(job, 1)).includes('rank 1 up') && (await logTexts(job, 0)).includes('rank 0 up'),
       120_000,
     );
+    // What a swarm cannot show, it says so: Resource Usages and the Terminal.
+    const usage = await api<{ unavailable?: string | null }>('GET', `/api/v1/training-jobs/${job.name}/versions/${job.version}/usage`);
+    expect(usage.unavailable).toMatch(/^Resource usage is not sampled on a Docker Swarm/);
+    const terminal = await fetch(`${server.base}/api/v1/training-jobs/${job.name}/versions/${job.version}/nodes/0/terminal`, {
+      headers: { authorization: `Bearer ${server.token}` },
+    });
+    expect(terminal.status).toBe(409);
+    expect(((await terminal.json()) as { message: string }).message).toMatch(/^a terminal is not available on a Docker Swarm/);
+
     await api('POST', `/api/v1/training-jobs/${job.name}/versions/${job.version}/stop`);
     const end = await untilStatus(job, ENDED);
     expect(end.status).toBe('Stopped');

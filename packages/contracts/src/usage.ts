@@ -37,5 +37,7 @@ export type NodeUsage = z.infer<typeof NodeUsage>;
 /** Resource usage of a job's nodes, sampled from the engine while the job runs. */
 export const JobUsage = z.object({
   nodes: z.array(NodeUsage),
+  /** Why this console's engine takes no samples at all (on a Docker Swarm); absent or null where it does. */
+  unavailable: z.string().nullable().optional(),
 });
 export type JobUsage = z.infer<typeof JobUsage>;

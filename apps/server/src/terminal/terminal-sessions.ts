@@ -107,7 +107,13 @@ export class TerminalSessions {
     if (!job || !canAccess(actor, job.ownerId)) throw new NotFoundError(`training job ${name} ${version} does not exist`);
     const row = this.d.jobs.nodes(job.id).find((r) => r.index === node);
     if (!row) throw new NotFoundError(`training job ${name} ${version} has no node ${node}`);
-    if (!this.available) throw new ConflictError('a terminal is not available on this engine');
+    if (!this.available) {
+      throw new ConflictError(
+        this.d.engine.multiHost
+          ? 'a terminal is not available on a Docker Swarm (ENGINE=swarm): the manager cannot open a shell in a container on another host'
+          : 'a terminal is not available on this engine',
+      );
+    }
     if (job.status !== 'Running' || row.state !== 'running' || !row.containerId) {
       throw new ConflictError(`node ${node} of ${name} ${version} is not running (job ${job.status}, node ${row.state})`);
     }

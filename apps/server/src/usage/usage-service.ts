@@ -5,11 +5,17 @@ import type { JobRepository } from '../jobs/job-repository.js';
 import { parseVersion } from '../jobs/version.js';
 import type { UsageRepository } from './usage-repository.js';
 
+/** What a multi-host engine's jobs show instead of charts. */
+export const USAGE_NOT_ON_SWARM =
+  'Resource usage is not sampled on a Docker Swarm (ENGINE=swarm): the manager cannot read the containers of other hosts.';
+
 /** A job's resource usage for its owner or an admin; anyone else is told the job does not exist. */
 export class UsageService {
   constructor(
     private readonly jobs: Pick<JobRepository, 'get'>,
     private readonly usage: Pick<UsageRepository, 'forJob'>,
+    /** Why the engine takes no samples; null when it does. */
+    private readonly unavailable: string | null = null,
   ) {}
 
   get(actor: Actor, name: string, version: string): JobUsage {
@@ -22,6 +28,7 @@ export class UsageService {
         index,
         samples: (byNode.get(index) ?? []).map((s) => ({ ...s, at: s.at.toISOString() })),
       })),
+      unavailable: this.unavailable,
     };
   }
 }

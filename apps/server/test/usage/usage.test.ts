@@ -28,6 +28,7 @@ describe('resource usage of a job (real engine)', () => {
 
   it("samples node 0 while it runs: a busy CPU, the flavor's memory limit, counters that only grow", () => {
     expect(usage.nodes.map((n) => n.index)).toEqual([0]);
+    expect(usage.unavailable).toBeNull();
     const samples = usage.nodes[0]!.samples;
     expect(samples.length).toBeGreaterThanOrEqual(2);
     expect(Math.max(...samples.map((s) => s.cpuPercent))).toBeGreaterThan(20);

@@ -48,6 +48,15 @@ export function ResourceUsages({ job }: { job: TrainingJob }) {
 
 function UsageCharts({ usage, job, live }: { usage: JobUsage; job: TrainingJob; live: boolean }) {
   const sampled = usage.nodes.filter((n) => n.samples.length > 0);
+  if (sampled.length === 0 && usage.unavailable) {
+    return (
+      <EmptyState title="Not available on this engine" testId="usage-unavailable">
+        <Text size="sm" c="dimmed">
+          {usage.unavailable}
+        </Text>
+      </EmptyState>
+    );
+  }
   if (sampled.length === 0) {
     return (
       <EmptyState title="No samples yet" testId="usage-empty">
