@@ -96,6 +96,7 @@ export class Scheduler {
       nodeCount: j.nodeCount,
       startedAt: j.startedAt,
       maxRuntimeMinutes: j.spec.maxRuntimeMinutes ?? null,
+      notBefore: j.notBefore,
     });
     // Multi-host: where each holding job's ranks are, to replay placement per node (one query each).
     const multiHost = this.pools.multiHost;

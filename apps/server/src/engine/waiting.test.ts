@@ -79,6 +79,17 @@ describe('whyWaiting', () => {
     expect(w.estimatedStart).toBe('2026-12-01T12:40:00.000Z');
   });
 
+  it('says a retry waits out its backoff, and starts no sooner than its end', () => {
+    const queue = [job(10, { notBefore: '2026-12-01T12:00:30.000Z' })];
+    const w = whyWaiting(input({ job: queue[0]!, queue }))!;
+    expect(w.short).toEqual([]);
+    expect(w.estimatedStart).toBe('2026-12-01T12:00:30.000Z');
+    expect(w.summary).toBe('position 1 in pool public; a retry, waiting out its backoff until 2026-12-01T12:00:30.000Z');
+    // Over: nothing more to say about it.
+    const later = whyWaiting(input({ job: queue[0]!, queue, now: new Date('2026-12-01T12:01:00Z') }))!;
+    expect(later.summary).not.toContain('backoff');
+  });
+
   it("hides the names of other users' jobs from a user, not from an admin", () => {
     const holders = [job(1, { ownerId: 2, startedAt: minutesAgo(1), flavorId: 'big' })];
     const queue = [job(10, { flavorId: 'big' })];

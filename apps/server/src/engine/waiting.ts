@@ -16,6 +16,8 @@ export interface PoolJob {
   maxRuntimeMinutes: number | null;
   /** Multi-host: the nodes (EngineNode ids) a holding job's ranks were placed on. */
   hosts?: readonly string[];
+  /** A retry waiting out its backoff: it does not start before this, whatever is free. */
+  notBefore?: string | null;
 }
 
 export interface Shortage {
@@ -188,7 +190,13 @@ export function whyWaiting(input: WaitingInput): Waiting | null {
     estimate = start;
   }
 
+  // A retry in its backoff starts no sooner than its end, whatever is free by then.
+  const backoffEnd = job.notBefore ? Date.parse(job.notBefore) : null;
+  const inBackoff = backoffEnd !== null && backoffEnd > nowMs;
+  if (inBackoff && estimate !== null) estimate = Math.max(estimate, backoffEnd);
+
   const words: string[] = [`position ${position} in pool ${input.pool}`];
+  if (inBackoff) words.push(`a retry, waiting out its backoff until ${iso(backoffEnd)}`);
   if (nodes) {
     // Per host, not in sum: the queued jobs ahead take their nodes first where they can.
     let taken: Run[] = holders.map((h) => ({ need: needOf(h, flavorOf), on: h.hosts ?? [], flavor: flavorOf(h.flavorId), end: null }));
@@ -206,7 +214,8 @@ export function whyWaiting(input: WaitingInput): Waiting | null {
   const queuedN = index;
   if (runningN) words.push(`${runningN} running job${runningN === 1 ? ' holds' : 's hold'} the pool`);
   if (queuedN) words.push(`${queuedN} queued job${queuedN === 1 ? ' starts' : 's start'} first`);
-  if (estimate !== null && estimate > nowMs)
+  // Starting as its backoff ends says no more than the backoff's words.
+  if (estimate !== null && estimate > nowMs && !(inBackoff && estimate === backoffEnd))
     words.push(`starts by ${new Date(estimate).toISOString()} at the latest (from the max runtimes ahead)`);
   else if (estimate === null) words.push('no start time can be estimated (a job ahead has no max runtime)');
   return { position, pool: input.pool, short, ahead, estimatedStart: iso(estimate), summary: words.join('; ') };

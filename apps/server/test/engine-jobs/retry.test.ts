@@ -220,3 +220,31 @@ describe('checkpoints', () => {
     expect(res.json().fields).toEqual([{ path: 'checkpointPath', message: 'Checkpoint Path must not be the data path or inside it' }]);
   });
 });
+
+describe('a retry in its backoff', () => {
+  let slow: TestConsole;
+  beforeAll(async () => {
+    // A backoff long enough to look at: the job waits it out in the queue.
+    ({ tc: slow } = await startJobsConsole({ STOP_GRACE_SECONDS: '1', RETRY_BACKOFF_SECONDS: '120' }));
+  });
+  afterAll(() => closeJobsConsole(slow));
+
+  it('says why it waits: a retry, until the end of its backoff', async () => {
+    const job = await submit(slow, jobRequest('retry-wait', image, 'exit 5', { retry: { maxAttempts: 1, on: ['user'] } }));
+    try {
+      const waiting = await waitFor('the retry back in the queue', async () => {
+        const j = await getJob(slow, job);
+        return j.attempt === 2 && j.status === 'Queuing' ? j : null;
+      });
+      const until = waiting.retryAt!;
+      expect(Date.parse(until)).toBeGreaterThan(Date.now());
+      expect(waiting.waiting?.summary).toBe(`position 1 in pool public; a retry, waiting out its backoff until ${until}`);
+      expect(waiting.waiting?.estimatedStart).toBe(until);
+      const list = await slow.app.inject({ url: '/api/v1/training-jobs?name=retry-wait' });
+      expect(list.json().items[0].waitingSummary).toContain('waiting out its backoff');
+    } finally {
+      await slow.app.inject({ method: 'POST', url: `/api/v1/training-jobs/${job.name}/versions/${job.version}/stop` });
+    }
+    expect((await untilStatus(slow, job, ENDED)).status).toBe('Stopped');
+  });
+});
