@@ -175,6 +175,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   // Before any log line is stored (recovery stores some), so every line is read for metrics.
   const metrics = new MetricService({ metrics: new MetricRepository(deps.db), jobs, logs, store: deps.store, log: app.log });
   app.decorate('metrics', metrics);
+  // A job that ended just before shutdown still gets its metrics file read (bounded by the store's deadlines).
+  app.addHook('onClose', async () => metrics.idle());
   // Likewise before recovery, so the runs it ends are metered.
   jobs.onTransition((t) => budget.onTransition(t));
   budget.reconcile();

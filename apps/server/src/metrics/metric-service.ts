@@ -68,7 +68,10 @@ export class MetricService {
       if (!isTerminal(t.to)) return;
       const job = t.job;
       // Then the job's state is forgotten: an ended job gets no new lines (a late one reloads it).
-      setImmediate(() => void this.track(this.importFile(job).finally(() => this.states.delete(job.id))).catch(() => undefined));
+      // Tracked now, started after the transaction: a close right after the job ends (which may
+      // come before the next turn of the event loop) still waits for the file to be read.
+      const after = new Promise<void>((resolve) => setImmediate(resolve));
+      void this.track(after.then(() => this.importFile(job)).finally(() => this.states.delete(job.id))).catch(() => undefined);
     });
   }
 
