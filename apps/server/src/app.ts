@@ -175,8 +175,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   // Before any log line is stored (recovery stores some), so every line is read for metrics.
   const metrics = new MetricService({ metrics: new MetricRepository(deps.db), jobs, logs, store: deps.store, log: app.log });
   app.decorate('metrics', metrics);
-  // A job that ended just before shutdown still gets its metrics file read (bounded by the store's deadlines).
-  app.addHook('onClose', async () => metrics.idle());
+  // A job that ended just before shutdown still gets its metrics file read, within reason: a
+  // stalled store must not hold the shutdown up (the log's own metrics are stored already).
+  app.addHook('onClose', async () => {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([metrics.idle(), new Promise((r) => (timer = setTimeout(r, 15_000)))]).finally(() => clearTimeout(timer));
+  });
   // Likewise before recovery, so the runs it ends are metered.
   jobs.onTransition((t) => budget.onTransition(t));
   budget.reconcile();
