@@ -43,6 +43,18 @@ export async function removeAgent(docker: Dockerode, consoleId: string): Promise
 /** The container went away (or stopped) under us: worth one fresh ensure. */
 class ContainerGone extends Error {}
 
+/**
+ * The engine's runtime could not start a process in the container at all ("OCI runtime exec
+ * failed", exit 126), so nothing of the command ran. Seen in containers the engine itself
+ * restarted as it came back up; a container made afresh works, so the agent is replaced.
+ */
+class ContainerUnusable extends Error {}
+
+/** Whether an exec's exit and stderr say the runtime failed before the command's own process ran. */
+export function runtimeExecFailed(code: number | null, stderr: string): boolean {
+  return code === 126 && /^OCI runtime exec failed/m.test(stderr);
+}
+
 function within<T>(ms: number, p: Promise<T>, what: string, onLate?: (value: T) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let late = false;
@@ -80,6 +92,8 @@ export class DockerNodeAgent implements NodeAgent {
   private readonly labels: Record<string, string>;
   private ready = false;
   private ensuring: Promise<void> | null = null;
+  /** A removal of an unusable agent under way: concurrent commands that hit it share it. */
+  private replacing: Promise<void> | null = null;
 
   constructor(
     private readonly docker: Dockerode,
@@ -126,7 +140,8 @@ export class DockerNodeAgent implements NodeAgent {
           throw new Error(`the Docker engine could not inspect the node agent: ${engineMessage(err)}`, { cause: err });
       }
       if (info) {
-        if (info.Image === image.id && info.State.Running && !info.State.Restarting) return;
+        // A paused agent refuses every exec (409): it is replaced like one of another image.
+        if (info.Image === image.id && info.State.Running && !info.State.Restarting && !info.State.Paused) return;
         if (info.Image === image.id && ['created', 'exited'].includes(info.State.Status)) {
           // Made by another ensure that is about to start it, or left stopped by an engine that
           // restarted: starting it is right either way (a second start is a harmless 304).
@@ -198,16 +213,34 @@ export class DockerNodeAgent implements NodeAgent {
     try {
       return await this.runOnce(cmd, onMessage, signal);
     } catch (err) {
-      if (!(err instanceof ContainerGone)) throw err;
+      if (!(err instanceof ContainerGone) && !(err instanceof ContainerUnusable)) throw err;
       this.ready = false;
+      if (err instanceof ContainerUnusable) await this.replace();
       await this.ensure();
       try {
         return await this.runOnce(cmd, onMessage, signal);
       } catch (again) {
         if (again instanceof ContainerGone) throw new AgentError(`the node agent is not running: ${again.message}`, null, { cause: again });
+        if (again instanceof ContainerUnusable)
+          throw new AgentError(`the engine cannot run commands in the node agent: ${again.message}`, null, { cause: again });
         throw again;
       }
     }
+  }
+
+  /** Removes the agent's container so the next ensure makes it afresh. */
+  private replace(): Promise<void> {
+    this.replacing ??= this.docker
+      .getContainer(this.containerName)
+      .remove({ force: true })
+      .catch((err: unknown) => {
+        if (statusOf(err) !== 404 && statusOf(err) !== 409)
+          throw new AgentError(`replacing the node agent failed: ${engineMessage(err)}`, null);
+      })
+      .finally(() => {
+        this.replacing = null;
+      });
+    return this.replacing;
   }
 
   private async runOnce(cmd: AgentCommand, onMessage: (m: AgentMessage) => void, signal?: AbortSignal): Promise<void> {
@@ -244,6 +277,7 @@ export class DockerNodeAgent implements NodeAgent {
       let info: Extract<AgentMessage, { type: 'error' }> | null = null;
       let stderr = '';
       let lastHeard = Date.now();
+      let heard = false;
       const silence = setInterval(() => {
         if (Date.now() - lastHeard >= SILENCE_TIMEOUT_MS) {
           abandon(new AgentError(`the node agent stopped answering (nothing for ${SILENCE_TIMEOUT_MS / 1000} s)`, null));
@@ -289,6 +323,7 @@ export class DockerNodeAgent implements NodeAgent {
           return;
         }
         lastHeard = Date.now();
+        heard = true;
         if (m.type === 'error') info = m;
         if (m.type === 'end') ended = true;
         try {
@@ -310,7 +345,8 @@ export class DockerNodeAgent implements NodeAgent {
           return abandon(new AgentError(`the connection to the node agent broke${tail ? `: ${tail}` : ''}`, null));
         settled = true;
         cleanup();
-        if (info) reject(new AgentError(info.message, info));
+        if (!info && !heard && runtimeExecFailed(code, tail)) reject(new ContainerUnusable(tail));
+        else if (info) reject(new AgentError(info.message, info));
         else if (code === 0 && ended) resolve();
         else if (code === 0) reject(new AgentError(`the node agent ended without finishing${tail ? `: ${tail}` : ''}`, null));
         else reject(new AgentError(`the node agent exited with code ${code}${tail ? `: ${tail}` : ''}`, null));

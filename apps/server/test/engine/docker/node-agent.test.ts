@@ -154,7 +154,7 @@ describe('DockerNodeAgent: the container', () => {
     expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
   });
 
-  it('reuses a running agent, and comes back when its container disappeared or stopped', async () => {
+  it('reuses a running agent, and comes back when its container disappeared, stopped or was paused', async () => {
     const name = agentContainerName(consoleId);
     const before = (await docker.getContainer(name).inspect()).Id;
     const other = new DockerNodeAgent(docker, { consoleId, nodeRoot, labels: { ...TEST_LABELS } });
@@ -166,6 +166,13 @@ describe('DockerNodeAgent: the container', () => {
     await docker.getContainer(name).stop({ t: 1 });
     await runOk({ command: 'remove', input: { root: agent.agentPath('nothing/here') } });
     expect((await docker.getContainer(name).inspect()).State.Running).toBe(true);
+    // Paused under us (every exec refused): made afresh.
+    const paused = (await docker.getContainer(name).inspect()).Id;
+    await docker.getContainer(name).pause();
+    await runOk({ command: 'remove', input: { root: agent.agentPath('nothing/here') } });
+    const now = await docker.getContainer(name).inspect();
+    expect(now.Id).not.toBe(paused);
+    expect(now.State.Paused).toBe(false);
   });
 
   it('concurrent ensures of two instances make one container; one of another image is replaced', async () => {
