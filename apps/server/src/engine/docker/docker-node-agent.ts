@@ -230,10 +230,13 @@ export class DockerNodeAgent implements NodeAgent {
 
   /** Removes the agent's container so the next ensure makes it afresh. */
   private replace(): Promise<void> {
-    this.replacing ??= this.docker
-      .getContainer(this.containerName)
-      .remove({ force: true })
+    this.replacing ??= within(
+      START_TIMEOUT_MS,
+      this.docker.getContainer(this.containerName).remove({ force: true }),
+      'removing the node agent',
+    )
       .catch((err: unknown) => {
+        if (err instanceof AgentError) throw err;
         if (statusOf(err) !== 404 && statusOf(err) !== 409)
           throw new AgentError(`replacing the node agent failed: ${engineMessage(err)}`, null);
       })
