@@ -6,10 +6,11 @@ import type { JobStatus, LogPage, TrainingJob } from '@tc/contracts';
 import type { EmbeddedS3 } from '../../apps/server/src/storage/embedded/embedded-s3.js';
 import { sleep } from './stats.js';
 import { apiOverHttp, apiTokenOverHttp } from '../../apps/server/test/support/accounts.js';
+import { storeEnv } from '../../apps/server/test/support/server-process.js';
 
 const BENCH_ADMIN_PASSWORD = 'bench-admin-password';
 
-/** The server as its own process, what `npm start` runs (as in test/engine-jobs/recovery.test.ts). */
+/** The server as its own process, what `npm start` runs (as test/support/server-process.ts does for the tests). */
 const MAIN = fileURLToPath(new URL('../../apps/server/src/main.ts', import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
@@ -38,10 +39,7 @@ export async function startServer(o: { dataDir: string; s3: EmbeddedS3; env?: No
       PORT: String(port),
       HOST: '127.0.0.1',
       DATA_DIR: o.dataDir,
-      S3_ENDPOINT: o.s3.endpoint,
-      S3_REGION: o.s3.region,
-      S3_ACCESS_KEY_ID: o.s3.accessKeyId,
-      S3_SECRET_ACCESS_KEY: o.s3.secretAccessKey,
+      ...storeEnv(o.s3),
       STOP_GRACE_SECONDS: '2',
       LOG_LEVEL: 'warn',
       ADMIN_PASSWORD: BENCH_ADMIN_PASSWORD,
